@@ -1,0 +1,51 @@
+"""思政助手: the app factory, the only function that knows every subsystem."""
+from __future__ import annotations
+
+from flask import Flask
+from redis import Redis
+
+from bot import clock as clock_module
+from bot import db, redis_store, tasks
+from bot.clock import Clock
+from bot.config import load_settings
+from bot.logs import install_secret_filter
+
+MAX_CALLBACK_BYTES = 64 * 1024
+
+
+def create_app(config: dict | None = None, *, redis: Redis | None = None, clock: Clock | None = None) -> Flask:
+    """Build a fully wired app.
+
+    Args:
+        config: settings as ``load_settings`` returns them; read from the environment when omitted.
+        redis: a Redis client to use instead of connecting to REDIS_URL (tests).
+        clock: a function returning an aware 'now' (tests, the demo clock).
+
+    Raises:
+        ConfigError: a setting is missing or malformed.
+        DuplicateCommand: two commands claim the same name or alias.
+    """
+    settings = load_settings() if config is None else dict(config)
+    app = Flask(__name__, instance_path=settings["INSTANCE_PATH"], instance_relative_config=False)
+    app.config.update(settings)
+    app.config.setdefault("MAX_CONTENT_LENGTH", MAX_CALLBACK_BYTES)
+    install_secret_filter(app.config)
+
+    db.init_app(app)
+    redis_store.init_app(app, client=redis)
+    clock_module.init_app(app, clock)
+    tasks.init_app(app)
+
+    from bot import router
+
+    router.init_app(app, modules=app.config.get("HANDLER_MODULES"))
+
+    from bot import callback, health
+
+    app.register_blueprint(callback.bp)
+    app.register_blueprint(health.bp)
+    if app.config.get("DEMO_MODE") or app.config.get("STANDIN_ENABLED"):
+        from bot.standin import bp as standin_bp
+
+        app.register_blueprint(standin_bp, url_prefix="/standin")
+    return app

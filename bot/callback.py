@@ -1,0 +1,3 @@
+"""Callback endpoints (stub, being written)."""
+from flask import Blueprint
+bp = Blueprint("callback", __name__)

@@ -1,0 +1,178 @@
+"""Settings: read from the environment (and an optional .env), validated once at start."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import string
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+REAL_WECOM_API_BASE = "https://qyapi.weixin.qq.com/cgi-bin"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
+
+# Values that must never reach a log line.
+SECRET_KEYS = ("WECOM_TOKEN", "WECOM_AES_KEY", "WECOM_SECRET", "WECOM_GROUP_WEBHOOKS")
+CALLBACK_KEYS = ("WECOM_CORP_ID", "WECOM_TOKEN", "WECOM_AES_KEY")
+APP_API_KEYS = ("WECOM_AGENT_ID", "WECOM_SECRET")
+
+_AES_KEY = re.compile(r"^[A-Za-z0-9+/]{43}$")
+_TOKEN = re.compile(r"^[A-Za-z0-9]{3,32}$")
+_USERID = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message is one line naming it."""
+
+
+@dataclass(frozen=True)
+class DemoCredentials:
+    """Callback credentials the local stand-in and the bot share when no real tenant is set."""
+
+    corp_id: str
+    token: str
+    aes_key: str
+    agent_id: int
+    secret: str
+
+    @classmethod
+    def load_or_create(cls, folder: Path) -> "DemoCredentials":
+        # kept in the instance folder so the bot, the terminal client and a restart agree
+        path = folder / "demo-wecom.json"
+        if path.exists():
+            return cls(**json.loads(path.read_text("utf-8")))
+        alphabet = string.ascii_letters + string.digits
+        creds = cls(
+            corp_id="wwdemo0reservoir",
+            token="".join(secrets.choice(alphabet) for _ in range(24)),
+            aes_key="".join(secrets.choice(alphabet) for _ in range(43)),
+            agent_id=1000002,
+            secret="".join(secrets.choice(alphabet) for _ in range(32)),
+        )
+        folder.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(creds.__dict__), "utf-8")
+        path.chmod(0o600)
+        return creds
+
+
+def load_settings(environ: dict | None = None) -> dict:
+    """Turn environment variables into validated settings.
+
+    Args:
+        environ: variables to read; defaults to ``os.environ`` after loading ``.env``.
+
+    Returns:
+        A dict of settings for ``app.config``.
+
+    Raises:
+        ConfigError: a setting is missing or malformed (one line naming it).
+    """
+    if environ is None:
+        from dotenv import load_dotenv
+
+        load_dotenv(PROJECT_ROOT / ".env", override=False)
+        environ = dict(os.environ)
+    env = {k: v.strip() for k, v in environ.items() if isinstance(v, str)}
+    instance = Path(env.get("INSTANCE_PATH") or DEFAULT_INSTANCE)
+    settings: dict = {
+        "INSTANCE_PATH": str(instance),
+        "PORT": _port(env.get("PORT", "8000")),
+        "TIMEZONE": _timezone(env.get("TZ") or "Asia/Shanghai"),
+        "BOT_ADMINS": _userids("BOT_ADMINS", env.get("BOT_ADMINS", "")),
+        "REDIS_URL": _url("REDIS_URL", env.get("REDIS_URL"), ("redis://", "rediss://", "unix://")),
+        "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{instance / 'szzs.sqlite'}",
+        "WECOM_GROUP_WEBHOOKS": _webhooks(env.get("WECOM_GROUP_WEBHOOKS", "")),
+    }
+    settings.update(_wecom(env, instance))
+    return settings
+
+
+def _wecom(env: dict, instance: Path) -> dict:
+    given = {k: env.get(k, "") for k in CALLBACK_KEYS + APP_API_KEYS}
+    demo = not any(given.values())
+    if demo:
+        creds = DemoCredentials.load_or_create(instance)
+        port = _port(env.get("PORT", "8000"))
+        given = {
+            "WECOM_CORP_ID": creds.corp_id, "WECOM_TOKEN": creds.token, "WECOM_AES_KEY": creds.aes_key,
+            "WECOM_AGENT_ID": str(creds.agent_id), "WECOM_SECRET": creds.secret,
+        }
+        api_base = env.get("WECOM_API_BASE") or f"http://127.0.0.1:{port}/standin"
+    else:
+        for key in CALLBACK_KEYS:
+            if not given[key]:
+                raise ConfigError(f"{key} is not set (the other WeCom settings are, so it is required)")
+        api_base = env.get("WECOM_API_BASE") or REAL_WECOM_API_BASE
+    if not _TOKEN.match(given["WECOM_TOKEN"]):
+        raise ConfigError("WECOM_TOKEN must be 3-32 letters or digits")
+    if not _AES_KEY.match(given["WECOM_AES_KEY"]):
+        raise ConfigError("WECOM_AES_KEY must be the 43-character EncodingAESKey")
+    agent_id = given["WECOM_AGENT_ID"]
+    if agent_id and not agent_id.isdigit():
+        raise ConfigError("WECOM_AGENT_ID must be a number")
+    if bool(agent_id) != bool(given["WECOM_SECRET"]):
+        missing = "WECOM_SECRET" if agent_id else "WECOM_AGENT_ID"
+        raise ConfigError(f"{missing} is not set (the app API needs both WECOM_AGENT_ID and WECOM_SECRET)")
+    return {
+        "DEMO_MODE": demo,
+        "WECOM_CORP_ID": given["WECOM_CORP_ID"],
+        "WECOM_TOKEN": given["WECOM_TOKEN"],
+        "WECOM_AES_KEY": given["WECOM_AES_KEY"],
+        "WECOM_AGENT_ID": int(agent_id) if agent_id else None,
+        "WECOM_SECRET": given["WECOM_SECRET"] or None,
+        "WECOM_API_BASE": _url("WECOM_API_BASE", api_base, ("http://", "https://")).rstrip("/"),
+    }
+
+
+def _port(value: str) -> int:
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise ConfigError(f"PORT must be a number between 1 and 65535, got {value!r}")
+    return int(value)
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"TZ must be an IANA time zone such as Asia/Shanghai, got {value!r}") from None
+    return value
+
+
+def _userids(name: str, value: str) -> tuple[str, ...]:
+    ids = tuple(part.strip() for part in value.replace("，", ",").split(",") if part.strip())
+    for userid in ids:
+        if not _USERID.match(userid):
+            raise ConfigError(f"{name} must be comma-separated WeCom userids, got {userid!r}")
+    return ids
+
+
+def _url(name: str, value: str | None, schemes: tuple[str, ...]) -> str | None:
+    if value and not value.startswith(schemes):
+        raise ConfigError(f"{name} must start with {' or '.join(schemes)}")
+    return value or None
+
+
+def _webhooks(value: str) -> dict[str, str]:
+    """Parse ``chat=key`` pairs (comma or newline separated) or a JSON object."""
+    if not value:
+        return {}
+    if value.startswith("{"):
+        try:
+            mapping = json.loads(value)
+        except json.JSONDecodeError:
+            raise ConfigError("WECOM_GROUP_WEBHOOKS is not valid JSON") from None
+    else:
+        mapping = {}
+        for pair in re.split(r"[,\n，]", value):
+            if not pair.strip():
+                continue
+            chat, sep, key = pair.partition("=")
+            if not sep or not chat.strip() or not key.strip():
+                raise ConfigError("WECOM_GROUP_WEBHOOKS must be chat=key pairs separated by commas")
+            mapping[chat.strip()] = key.strip()
+    if not all(isinstance(k, str) and isinstance(v, str) and v for k, v in mapping.items()):
+        raise ConfigError("WECOM_GROUP_WEBHOOKS must map chat ids or group names to webhook keys")
+    return mapping

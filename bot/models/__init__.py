@@ -1,0 +1,23 @@
+"""SQLAlchemy models: the declarative base and every table, imported so Alembic sees them."""
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+# stable constraint names, so Alembic migrations work the same on SQLite and PostgreSQL
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+from bot.models.core import AuditEntry, Member, OrgUnit, RoleGrant, UnknownSender  # noqa: E402
+from bot.models.messaging import Delivery  # noqa: E402
+from bot.models.checkins import CheckIn  # noqa: E402
+
+__all__ = ["Base", "AuditEntry", "CheckIn", "Delivery", "Member", "OrgUnit", "RoleGrant", "UnknownSender"]
