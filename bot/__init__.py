@@ -28,7 +28,8 @@ def create_app(config: dict | None = None, *, redis: Redis | None = None, clock:
     settings = load_settings() if config is None else dict(config)
     app = Flask(__name__, instance_path=settings["INSTANCE_PATH"], instance_relative_config=False)
     app.config.update(settings)
-    app.config.setdefault("MAX_CONTENT_LENGTH", MAX_CALLBACK_BYTES)
+    # Flask's default is "no limit"; a callback is a few KiB, so refuse anything large with 413
+    app.config["MAX_CONTENT_LENGTH"] = settings.get("MAX_CONTENT_LENGTH") or MAX_CALLBACK_BYTES
     install_secret_filter(app.config)
 
     db.init_app(app)

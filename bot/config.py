@@ -14,6 +14,10 @@ REAL_WECOM_API_BASE = "https://qyapi.weixin.qq.com/cgi-bin"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
 
+DEMO_GROUP_ID = "wrkDemoGroup01"
+DEMO_GROUP_NAME = "水库管理所工作群"
+DEMO_GROUP_WEBHOOKS = {DEMO_GROUP_ID: "demo-group-webhook-key", DEMO_GROUP_NAME: "demo-group-webhook-key"}
+
 # Values that must never reach a log line.
 SECRET_KEYS = ("WECOM_TOKEN", "WECOM_AES_KEY", "WECOM_SECRET", "WECOM_GROUP_WEBHOOKS")
 CALLBACK_KEYS = ("WECOM_CORP_ID", "WECOM_TOKEN", "WECOM_AES_KEY")
@@ -87,6 +91,8 @@ def load_settings(environ: dict | None = None) -> dict:
         "WECOM_GROUP_WEBHOOKS": _webhooks(env.get("WECOM_GROUP_WEBHOOKS", "")),
     }
     settings.update(_wecom(env, instance))
+    if settings["DEMO_MODE"] and not settings["WECOM_GROUP_WEBHOOKS"]:
+        settings["WECOM_GROUP_WEBHOOKS"] = dict(DEMO_GROUP_WEBHOOKS)
     return settings
 
 

@@ -1,0 +1,11 @@
+"""gunicorn settings for the web role (Procfile and the one-command run share them)."""
+import os
+
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# load the app (and its dictionaries) once in the master, then fork: workers share the pages
+preload_app = True
+timeout = 30
+graceful_timeout = 10
+keepalive = 5
+accesslog = os.environ.get("ACCESS_LOG") or None

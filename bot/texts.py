@@ -1,0 +1,11 @@
+"""The few user-facing sentences the core itself says; everything else lives in handlers/."""
+
+SORRY = "抱歉，处理您的消息时出了点问题，我们已经记录下来了。请稍后再试，或联系管理员。"
+GREETING = "您好，我是思政助手。发送「帮助」看看我能做什么，例如「打卡」「我的」。"
+UNKNOWN_COMMAND = "没太明白「{text}」的意思。"
+SUGGEST = "您是不是想用：{names}？"
+SEE_HELP = "发送「帮助」查看全部命令。"
+USAGE = "用法：{usage}"
+EXAMPLE = "例如：{example}"
+NOT_ON_ROSTER = "您好{name}！您还不在本单位的名册中，暂时无法使用思政助手。请联系{admins}把您加入名册。"
+NOT_ON_ROSTER_NO_ADMIN = "您好{name}！您还不在本单位的名册中，暂时无法使用思政助手。请联系单位的思政工作管理员把您加入名册。"

@@ -1,0 +1,3 @@
+"""Capabilities, one module each. create_app imports these by name; HANDLER_MODULES may override."""
+
+ENABLED_BY_DEFAULT = ("help", "checkins", "profile", "admin")

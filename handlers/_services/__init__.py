@@ -1,0 +1,1 @@
+"""Domain logic without chat text, unit-tested directly."""
