@@ -37,7 +37,14 @@ def create_app(config: dict | None = None, *, redis: Redis | None = None, clock:
     clock_module.init_app(app, clock)
     tasks.init_app(app)
 
-    from bot import router
+    from bot import cohorts, router
+    from bot.cli import register_cli
+
+    cohorts.init_app(app)
+    register_cli(app)
+    from bot.cli_db import db_cli
+
+    app.cli.add_command(db_cli)
 
     router.init_app(app, modules=app.config.get("HANDLER_MODULES"))
 

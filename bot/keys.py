@@ -8,3 +8,6 @@ TOKEN_LOCK = PREFIX + ":token-lock:{corp_id}:{agent_id}"    # one process fetche
 RATE = PREFIX + ":rate:{scope}:{subject}"                   # sliding-window send limits
 CLOCK_OFFSET = PREFIX + ":clock:offset"                     # demo clock: seconds added to real time
 STANDIN = PREFIX + ":standin:{name}"                        # the local WeCom stand-in's state
+CRON_LAST_TICK = PREFIX + ":cron:last-tick"                 # the minute the last tick covered
+CRON_DONE = PREFIX + ":cron:done:{name}:{minute}"           # a schedule entry ran for that minute
+ALERTED_UP_TO = PREFIX + ":alerts:failed-deliveries"       # the last failed delivery admins were told about

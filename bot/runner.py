@@ -51,7 +51,7 @@ def main(argv: list[str]) -> int:
         env = _prepare(settings, instance, children, run_file)
         for name, command in _roles(settings).items():
             children[name] = _spawn(command, env)
-            _write_run_file(run_file, children)
+            _write_run_file(run_file, children, redis_url=env["REDIS_URL"])
         _wait_ready(settings["PORT"], children)
         _banner(settings)
         return _supervise(children, stopping)
@@ -62,7 +62,8 @@ def main(argv: list[str]) -> int:
 
 
 def _prepare(settings: dict, instance: Path, children: dict, run_file: Path) -> dict:
-    env = dict(os.environ, INSTANCE_PATH=str(instance), PORT=str(settings["PORT"]), PYTHONUNBUFFERED="1")
+    env = dict(os.environ, INSTANCE_PATH=str(instance), PORT=str(settings["PORT"]), PYTHONUNBUFFERED="1",
+               REDIS_URL=settings["REDIS_URL"] or "")
     if not settings["REDIS_URL"]:
         port = _free_port()
         children["valkey"] = _spawn(_valkey_command(instance / "valkey", port), env)
@@ -174,8 +175,9 @@ def _claim_run_file(run_file: Path) -> bool:
     return True
 
 
-def _write_run_file(run_file: Path, children: dict[str, subprocess.Popen]) -> None:
-    run_file.write_text(json.dumps({"pid": os.getpid(), "children": {n: c.pid for n, c in children.items()}}))
+def _write_run_file(run_file: Path, children: dict[str, subprocess.Popen], redis_url: str = "") -> None:
+    pids = {name: child.pid for name, child in children.items()}
+    run_file.write_text(json.dumps({"pid": os.getpid(), "children": pids, "redis_url": redis_url}))
 
 
 def _alive(pid) -> bool:

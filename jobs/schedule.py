@@ -1,0 +1,71 @@
+"""Everything that runs on a schedule, and the one-minute tick `rq cron` enqueues.
+
+The tick looks at every minute since the last tick (catching up at most CRON_CATCH_UP_MINUTES
+after downtime), and enqueues each due entry once: a Redis marker per (entry, minute) makes a
+restarted cron, a second tick or a retried tick harmless.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Callable
+
+from croniter import croniter
+from flask import current_app
+
+from bot import clock, keys, redis_store
+from bot.tasks import app_job, get_jobs
+
+DEFAULT_CATCH_UP_MINUTES = 120
+DONE_MARKER_TTL = 8 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    cron: str                  # in the unit's time zone (Asia/Shanghai)
+    job: Callable              # called as job(due="<ISO minute>")
+
+
+def entries() -> tuple[Entry, ...]:
+    from jobs.alerts import alert_admins_of_failures
+
+    return (
+        Entry("delivery-failure-alerts", "*/10 * * * *", alert_admins_of_failures),
+    )
+
+
+@app_job
+def tick() -> list[str]:
+    """Enqueue every entry due since the last tick; returns the job ids enqueued."""
+    now = clock.now().replace(second=0, microsecond=0)
+    redis = redis_store.get_redis()
+    window = timedelta(minutes=current_app.config.get("CRON_CATCH_UP_MINUTES", DEFAULT_CATCH_UP_MINUTES))
+    last = redis.get(keys.CRON_LAST_TICK)
+    start = now if last is None else max(datetime.fromisoformat(last.decode()) + timedelta(minutes=1), now - window)
+    enqueued = []
+    minute = start
+    while minute <= now:
+        enqueued += _enqueue_due(redis, minute)
+        minute += timedelta(minutes=1)
+    redis.set(keys.CRON_LAST_TICK, now.isoformat())
+    return enqueued
+
+
+def _enqueue_due(redis, minute: datetime) -> list[str]:
+    job_ids = []
+    for entry in entries():
+        if not croniter.match(entry.cron, minute.replace(tzinfo=None)):
+            continue
+        stamp = f"{minute:%Y%m%d%H%M}"
+        marker = keys.CRON_DONE.format(name=entry.name, minute=stamp)
+        if not redis.set(marker, 1, nx=True, ex=DONE_MARKER_TTL):
+            continue
+        try:
+            job_id = f"cron-{entry.name}-{stamp}"
+            get_jobs().enqueue(entry.job, job_id=job_id, due=minute.isoformat())
+        except Exception:
+            redis.delete(marker)     # the next tick tries again
+            raise
+        job_ids.append(job_id)
+    return job_ids
