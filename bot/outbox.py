@@ -1,0 +1,125 @@
+"""RQ send jobs and the helpers handlers call to enqueue them; every WeCom send goes through here.
+
+Handlers call ``enqueue_to_members`` / ``enqueue_to_group`` with a ``push_id`` that names the push
+(the same push_id never reaches a recipient twice, see ``bot.messenger.Ledger``). The jobs run on
+the OUTBOX queue: a retryable WeCom error raises so RQ's ``Retry`` backs off (``DEFAULT_RETRY``);
+recipients over a rate limit are re-enqueued for the time they may be sent ("the scheduler waits
+instead of dropping"); other errcodes are logged at ERROR and kept in the ledger as ``failed``.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections import defaultdict
+from datetime import datetime, timedelta, timezone
+from typing import Callable, Iterable, Mapping
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from bot import clock, db, redis_store
+from bot.messenger import Message, Messenger, SendResult
+from bot.messenger import recent_failures as _recent_failures
+from bot.models.messaging import Delivery
+from bot.tasks import OUTBOX, Enqueued, app_job, get_jobs
+from bot.wecom import get_clients
+
+RESCHEDULE_GRANULARITY_S = 5     # deferred recipients whose retry times fall in one slot share a job
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def get_messenger() -> Messenger:
+    """A Messenger for the current app context (its SQL session, Redis, clients and clock)."""
+    clients = get_clients()
+    config = current_app.config
+    return Messenger(session=db.get_session(), redis=redis_store.get_redis(), app_client=clients.app,
+                     webhook=clients.webhook, webhooks=config.get("WECOM_GROUP_WEBHOOKS") or {},
+                     agent_id=config.get("WECOM_AGENT_ID"), now=clock.now)
+
+
+# -- jobs ----------------------------------------------------------------------------------------
+
+@app_job
+def deliver_to_members(*, push_id: str, userids: list[str], message: dict) -> dict:
+    """Send ``message`` (``Message.to_dict()``) to members; idempotent per (push_id, userid).
+
+    Raises:
+        RetryableWeComError: nothing went out for some members; RQ retries the job.
+    """
+    result = get_messenger().send_to_members(push_id, userids, Message.from_dict(message))
+    _reschedule(result, lambda ids, at, job_id: get_jobs().enqueue(
+        deliver_to_members, job_id=job_id, queue=OUTBOX, at=at,
+        push_id=push_id, userids=sorted(ids), message=message), "members", push_id)
+    return result.summary()
+
+
+@app_job
+def deliver_to_group(*, push_id: str, chat: str, message: dict) -> dict:
+    """Send ``message`` to the group ``chat`` via its webhook; idempotent per (push_id, chat).
+
+    Raises:
+        RetryableWeComError: nothing went out; RQ retries the job.
+    """
+    result = get_messenger().send_to_group(push_id, chat, Message.from_dict(message))
+    _reschedule(result, lambda ids, at, job_id: get_jobs().enqueue(
+        deliver_to_group, job_id=job_id, queue=OUTBOX, at=at,
+        push_id=push_id, chat=chat, message=message), "group", push_id)
+    return result.summary()
+
+
+# -- what handlers call --------------------------------------------------------------------------
+
+def enqueue_to_members(push_id: str, userids: Iterable[str], message: Message | dict, *,
+                       at: datetime | None = None) -> Enqueued:
+    """Queue one push to members (now, or at ``at``); a second call for the same push and ids is a no-op."""
+    ids = sorted(set(userids))
+    body = message.to_dict() if isinstance(message, Message) else dict(message)
+    return get_jobs().enqueue(deliver_to_members, job_id=job_id("members", push_id, *ids), queue=OUTBOX,
+                              at=at, push_id=push_id, userids=ids, message=body)
+
+
+def enqueue_to_group(push_id: str, chat: str, message: Message | dict, *,
+                     at: datetime | None = None) -> Enqueued:
+    """Queue one push to a group (chat id or group name in ``WECOM_GROUP_WEBHOOKS``)."""
+    body = message.to_dict() if isinstance(message, Message) else dict(message)
+    return get_jobs().enqueue(deliver_to_group, job_id=job_id("group", push_id, chat), queue=OUTBOX,
+                              at=at, push_id=push_id, chat=chat, message=body)
+
+
+def recent_failures(session: Session, limit: int = 20) -> list[Delivery]:
+    """The latest failed deliveries (push_id, recipient, errcode, error), newest first."""
+    return _recent_failures(session, limit)
+
+
+def job_id(kind: str, push_id: str, *parts: str) -> str:
+    """A deterministic RQ job id (RQ allows only letters, digits, ``_`` and ``-``).
+
+    Shaped ``send-<kind>-<readable push id>-<hash of everything>``.
+    """
+    digest = hashlib.sha256("\x1f".join((kind, push_id, *parts)).encode("utf-8")).hexdigest()[:20]
+    readable = _UNSAFE.sub("_", push_id).strip("_")[:40] or "push"
+    return f"send-{kind}-{readable}-{digest}"
+
+
+# -- deferring -----------------------------------------------------------------------------------
+
+def _reschedule(result: SendResult, enqueue: Callable[[list[str], datetime, str], Enqueued],
+                kind: str, push_id: str) -> None:
+    """Enqueue one job per retry slot for the deferred recipients.
+
+    The job id holds the slot time, so running this job twice does not double the follow-up. The
+    slot is on the app clock; the scheduler gets the same delay from real time.
+    """
+    for slot, ids in _slots(result.deferred).items():
+        delay = max(slot - result.checked_at, 0.0)
+        at = datetime.now(timezone.utc) + timedelta(seconds=delay)
+        enqueue(ids, at, job_id(kind, push_id, f"at{slot}", *sorted(ids)))
+
+
+def _slots(deferred: Mapping[str, float]) -> dict[int, list[str]]:
+    slots: dict[int, list[str]] = defaultdict(list)
+    for recipient, retry_at in deferred.items():
+        slot = math.ceil(retry_at / RESCHEDULE_GRANULARITY_S) * RESCHEDULE_GRANULARITY_S
+        slots[slot].append(recipient)
+    return dict(sorted(slots.items()))
