@@ -37,9 +37,10 @@ def create_app(config: dict | None = None, *, redis: Redis | None = None, clock:
     clock_module.init_app(app, clock)
     tasks.init_app(app)
 
-    from bot import cohorts, router
+    from bot import cohorts, nlp, router
     from bot.cli import register_cli
 
+    nlp.load()
     cohorts.init_app(app)
     register_cli(app)
     from bot.cli_db import db_cli

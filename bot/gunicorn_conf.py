@@ -9,3 +9,5 @@ timeout = 30
 graceful_timeout = 10
 keepalive = 5
 accesslog = os.environ.get("ACCESS_LOG") or None
+# the control socket defaults to one path per user, which two instances on a machine would share
+control_socket_disable = True

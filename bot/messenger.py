@@ -221,6 +221,13 @@ class Ledger:
     def mark_failed(self, push_id: str, recipients: Sequence[str], errcode: int | None, error: str) -> None:
         self._set(push_id, recipients, status=_FAILED, errcode=errcode, error=error[:500])
 
+    def give_up(self, push_id: str, recipients: Sequence[str], msgtype: str, errcode: int | None,
+                error: str) -> list[str]:
+        """Record recipients that never got the push after every retry; returns those recorded."""
+        claimed = self.claim(push_id, recipients, msgtype)
+        self.mark_failed(push_id, claimed, errcode, error)
+        return claimed
+
     def release(self, push_id: str, recipients: Sequence[str]) -> None:
         """Delete our ``sending`` claims after a retryable failure, so the retry sends."""
         for chunk in _chunks(list(recipients), _SQL_CHUNK):

@@ -19,7 +19,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from bot import clock, db, redis_store
-from bot.messenger import Message, Messenger, SendResult
+from bot.messenger import Ledger, Message, Messenger, SendResult
 from bot.messenger import recent_failures as _recent_failures
 from bot.models.messaging import Delivery
 from bot.tasks import OUTBOX, Enqueued, app_job, get_jobs
@@ -49,7 +49,7 @@ def deliver_to_members(*, push_id: str, userids: list[str], message: dict) -> di
     """
     result = get_messenger().send_to_members(push_id, userids, Message.from_dict(message))
     _reschedule(result, lambda ids, at, job_id: get_jobs().enqueue(
-        deliver_to_members, job_id=job_id, queue=OUTBOX, at=at,
+        deliver_to_members, job_id=job_id, queue=OUTBOX, at=at, on_failure=record_exhausted_retries,
         push_id=push_id, userids=sorted(ids), message=message), "members", push_id)
     return result.summary()
 
@@ -63,7 +63,7 @@ def deliver_to_group(*, push_id: str, chat: str, message: dict) -> dict:
     """
     result = get_messenger().send_to_group(push_id, chat, Message.from_dict(message))
     _reschedule(result, lambda ids, at, job_id: get_jobs().enqueue(
-        deliver_to_group, job_id=job_id, queue=OUTBOX, at=at,
+        deliver_to_group, job_id=job_id, queue=OUTBOX, at=at, on_failure=record_exhausted_retries,
         push_id=push_id, chat=chat, message=message), "group", push_id)
     return result.summary()
 
@@ -76,6 +76,7 @@ def enqueue_to_members(push_id: str, userids: Iterable[str], message: Message | 
     ids = sorted(set(userids))
     body = message.to_dict() if isinstance(message, Message) else dict(message)
     return get_jobs().enqueue(deliver_to_members, job_id=job_id("members", push_id, *ids), queue=OUTBOX,
+                              on_failure=record_exhausted_retries,
                               at=at, push_id=push_id, userids=ids, message=body)
 
 
@@ -84,7 +85,22 @@ def enqueue_to_group(push_id: str, chat: str, message: Message | dict, *,
     """Queue one push to a group (chat id or group name in ``WECOM_GROUP_WEBHOOKS``)."""
     body = message.to_dict() if isinstance(message, Message) else dict(message)
     return get_jobs().enqueue(deliver_to_group, job_id=job_id("group", push_id, chat), queue=OUTBOX,
+                              on_failure=record_exhausted_retries,
                               at=at, push_id=push_id, chat=chat, message=body)
+
+
+@app_job
+def record_exhausted_retries(job, connection, exc_type, exc_value, traceback) -> None:
+    """RQ failure callback of the send jobs: after the last try, the ledger records who never got
+    the push, so the admins' failure alert (jobs/alerts.py) tells them."""
+    if job.retries_left:
+        return      # RQ will try again
+    kwargs = job.kwargs
+    recipients = [f"user:{u}" for u in kwargs.get("userids", ())] or [f"group:{kwargs.get('chat')}"]
+    errcode = getattr(exc_value, "errcode", None)
+    error = f"多次重试后仍失败：{exc_value}"
+    msgtype = (kwargs.get("message") or {}).get("msgtype", "")
+    Ledger(db.get_session(), clock.now).give_up(kwargs["push_id"], recipients, msgtype, errcode, error)
 
 
 def recent_failures(session: Session, limit: int = 20) -> list[Delivery]:

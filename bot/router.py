@@ -9,6 +9,7 @@ from typing import Any, Callable
 
 from flask import Flask, current_app
 
+from bot import nlp
 from bot.acl import Role, Where
 from bot.textnorm import command_key
 
@@ -100,6 +101,7 @@ class CommandRegistry:
         self.events: dict[str, Callable] = {}
         self._by_key: dict[str, Command] = {}
         self._prefix_keys: list[str] = []
+        self._words: dict[str, set[str]] = {}       # command name → words of its name and summary
 
     def include(self, group: CommandGroup) -> None:
         for cmd in group.commands:
@@ -109,6 +111,7 @@ class CommandRegistry:
                     other = self._by_key[key]
                     raise DuplicateCommand(f"command {key!r} is claimed by both {other.group} and {cmd.group}")
                 self._by_key[key] = cmd
+            self._words[cmd.name] = set(nlp.words(" ".join((cmd.name, *cmd.aliases, cmd.summary))))
         for event_type, func in group.events.items():
             if event_type in self.events:
                 raise DuplicateCommand(f"event {event_type!r} is handled twice")
@@ -140,8 +143,19 @@ class CommandRegistry:
         for key in difflib.get_close_matches(head, list(self._by_key), n=6, cutoff=0.34):
             found.append(self._by_key[key])
         found += [cmd for key, cmd in self._by_key.items() if len(key) >= 2 and key in text.lower()]
+        found += self._by_shared_words(text)
         unique = list(dict.fromkeys(found))
         return unique[:limit]
+
+    def _by_shared_words(self, text: str) -> list[Command]:
+        """Commands whose name or summary shares words with a free sentence ("怎么查看我的信息")."""
+        asked = set(nlp.words(text))
+        scored = []
+        for cmd in self.commands():
+            shared = len(asked & self._words[cmd.name])
+            if shared:
+                scored.append((-shared, cmd.name, cmd))
+        return [cmd for *_, cmd in sorted(scored, key=lambda item: item[:2])]
 
     def commands(self) -> list[Command]:
         return [cmd for group in self.groups for cmd in group.commands]

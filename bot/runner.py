@@ -83,7 +83,7 @@ def _roles(settings: dict) -> dict[str, list[str]]:
     python = sys.executable
     redis_url = "$REDIS_URL"
     return {
-        "web": [python, "-m", "gunicorn", "-c", "python:bot.gunicorn_conf", "bot:create_app()"],
+        "web": [python, "-m", "gunicorn", "-c", "python:bot.gunicorn_conf", "bot.wsgi:app"],
         "worker": [python, "-m", "rq.cli", "worker", "--with-scheduler", "--url", redis_url,
                    "--worker-class", "jobs.worker.AppWorker", "outbox", "default"],
         "cron": [python, "-m", "rq.cli", "cron", "--url", redis_url, "jobs/cron.py"],

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 from flask import Flask, current_app, has_app_context
-from rq import Queue, Retry
+from rq import Callback, Queue, Retry
 from rq.exceptions import DuplicateJobError
 from rq.job import JobStatus
 
@@ -42,11 +42,17 @@ class JobGateway:
         return self._queues[name]
 
     def enqueue(self, func: Callable, *, job_id: str, queue: str = DEFAULT, at: datetime | None = None,
-                retry: Retry | None = DEFAULT_RETRY, **kwargs) -> Enqueued:
-        """Enqueue ``func(**kwargs)`` once per ``job_id``, now or at ``at``."""
+                retry: Retry | None = DEFAULT_RETRY, on_failure: Callable | None = None, **kwargs) -> Enqueued:
+        """Enqueue ``func(**kwargs)`` once per ``job_id``, now or at ``at``.
+
+        ``on_failure(job, connection, type, value, traceback)`` runs after every failed try;
+        ``job.retries_left`` tells whether RQ will try again.
+        """
         q = self.queue(queue)
         options = dict(job_id=job_id, retry=retry, failure_ttl=7 * 24 * 3600, result_ttl=24 * 3600,
                        description=f"{func.__module__}.{func.__name__}")
+        if on_failure is not None:
+            options["on_failure"] = Callback(on_failure)
         try:
             if at is None:
                 job = q.enqueue(func, kwargs=kwargs, unique=True, **options)

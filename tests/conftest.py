@@ -67,3 +67,7 @@ def app(tmp_path, redis_client, clock):
     with app.app_context():
         db.create_all(app)
         yield app
+
+
+# the stand-in over real HTTP: fixtures shared by outbound and job tests
+from tests.standin_http import fake_server, standin_url  # noqa: E402,F401

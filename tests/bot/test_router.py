@@ -91,3 +91,13 @@ def test_usage_line():
     cmd = make_registry().find("授权")
     assert cmd.usage() == "授权 <userid> <role>"
     assert cmd.audited
+
+
+def test_free_sentences_find_commands_by_shared_words():
+    group = CommandGroup("demo", title="演示")
+    group.command("打卡", summary="今日打卡，可附一句学习心得")(_noop)
+    group.command("我的", summary="查看我的信息、所属人群和本月情况")(_noop)
+    registry = CommandRegistry()
+    registry.include(group)
+    assert registry.suggestions("怎么查看个人信息")[0].name == "我的"
+    assert registry.suggestions("学习心得写在哪里")[0].name == "打卡"

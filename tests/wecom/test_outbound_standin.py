@@ -5,13 +5,10 @@ share one fakeredis server, where the stand-in keeps its state.
 """
 from __future__ import annotations
 
-import threading
-
 import fakeredis
 import pytest
 import requests
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from bot import create_app, db, outbox
 from bot.messenger import Markdown, Text, Voice
@@ -19,28 +16,9 @@ from bot.models.messaging import Delivery
 from bot.tasks import OUTBOX, get_jobs
 from bot.wecom.errors import RetryableWeComError
 from tests.conftest import make_settings
+from tests.standin_http import GROUP, HOOK_KEY, control, messages, stats
 
-GROUP, HOOK_KEY = "党员学习群", "hook-key-0001"
 AMR = b"#!AMR\n" + (b"\x3c" + b"\0" * 31) * 50          # 50 AMR-NB 12.2k frames = 1 s
-
-
-@pytest.fixture
-def fake_server():
-    return fakeredis.FakeServer()
-
-
-@pytest.fixture
-def standin_url(tmp_path, fake_server):
-    serving = create_app(make_settings(tmp_path / "standin", STANDIN_ENABLED=True),
-                         redis=fakeredis.FakeRedis(server=fake_server))
-    server = make_server("127.0.0.1", 0, serving, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_port}/standin"
-    control(url, {"reset": True, "webhooks": {GROUP: HOOK_KEY}})
-    yield url
-    server.shutdown()
-    thread.join(timeout=5)
 
 
 @pytest.fixture
@@ -51,20 +29,6 @@ def sender(tmp_path, fake_server, standin_url, clock):
     with app.app_context():
         db.create_all(app)
         yield app
-
-
-def control(url: str, settings: dict) -> dict:
-    answer = requests.post(f"{url}/_control", json=settings, timeout=5)
-    assert answer.status_code == 200, answer.text
-    return answer.json()
-
-
-def messages(url: str, **filters) -> list[dict]:
-    return requests.get(f"{url}/messages", params=filters, timeout=5).json()
-
-
-def stats(url: str) -> dict:
-    return requests.get(f"{url}/_control/stats", timeout=5).json()
 
 
 def ledger(push_id: str) -> list[tuple[str, str]]:

@@ -1,0 +1,1 @@
+"""Benchmarks of the deployed callback path; run as scripts, never imported by the bot."""
