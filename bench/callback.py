@@ -84,7 +84,7 @@ def _run(workdir: Path, redis_url: str, servers: list[GunicornServer]) -> dict:
     reply = _verify_bot(bot, pool, callbacks)
     print(f"verified: the bot answers a signed callback with: {reply.splitlines()[0]}", flush=True)
 
-    warm_rate = _warm_up(workdir, bare, bot, pool, db_url)
+    warm_rate = _warm_up(workdir, bare, bot, pool)
     throughput = _max_throughput(workdir, bare, bot, pool, db_url, warm_rate)
     paced = _paced(bare, bot, pool, callbacks, db_url)
     memory_end = [memory_of(pid) for pid in bot.worker_pids()]
@@ -129,7 +129,7 @@ def _verify_bot(bot: GunicornServer, pool: MemberPool, callbacks: RobotCallbacks
     return reply
 
 
-def _warm_up(workdir: Path, bare: GunicornServer, bot: GunicornServer, pool: MemberPool, db_url: str) -> float:
+def _warm_up(workdir: Path, bare: GunicornServer, bot: GunicornServer, pool: MemberPool) -> float:
     """A short wrk run on each server (lazy imports, connections, caches); returns the bot's rate."""
     path = workdir / "warm-up.requests"
     count = min(WARM_UP_REQUESTS, pool.left)
@@ -229,7 +229,7 @@ def _write_json(results: dict, ratio: float) -> None:
     tp, paced = results["throughput"], results["paced"]
 
     def wrk_numbers(result: WrkResult) -> dict:
-        return {k: v for k, v in asdict(result).items() if k != "report"}
+        return asdict(result)   # with wrk's own report, for a second look at the distribution
 
     def paced_numbers(result: PacedResult) -> dict:
         return dict(rate=result.rate, sent=len(result.responses), ok=result.ok, p50_ms=result.p50_ms,

@@ -83,7 +83,8 @@ def parse(report: str) -> WrkResult:
         p50_ms=_ms(_line(report, r"^\s+50%\s+" + _DURATION)),
         p99_ms=_ms(_line(report, r"^\s+99%\s+" + _DURATION)),
         completed=int(_line(report, r"(\d+) requests in", group=1)),
-        sent=int(counts["sent"]),
+        # wrk calls request() once on the first thread to check the script and never sends that one
+        sent=int(counts["sent"]) - 1,
         ok=int(counts["ok"]),
         other=int(counts["other"]),
         exhausted=counts["exhausted"] != "0",

@@ -1,4 +1,4 @@
-"""The one way to send: message values, splitting, rate limits and the delivery ledger.
+"""The one way to send: rate limits, the delivery ledger, and WeCom's app and webhook APIs.
 
 Only RQ jobs (``bot/outbox.py``) use the ``Messenger``. For every (push, recipient) it claims a
 ledger row before calling WeCom and marks it sent afterwards, so a retried job or a second run of
@@ -11,283 +11,22 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Callable, ClassVar, Iterable, Iterator, Mapping, Protocol, Sequence
+from typing import Callable, Iterable, Mapping, Protocol, Sequence
 
 from redis import Redis
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.models.messaging import Delivery, DeliveryStatus
+from bot.ledger import Ledger, chunks
+from bot.outgoing import APP, GROUP, File, Image, Markdown, Message, News, Text, Voice, split_message
 from bot.ratelimit import WEBHOOK_LIMITS, Limit, acquire_many, member_limits
 from bot.wecom.errors import WeComError
 
 log = logging.getLogger(__name__)
 
-TEXT_LIMIT = 2048               # bytes, text for groups and apps
-GROUP_MARKDOWN_LIMIT = 4096     # bytes, webhook markdown
-APP_MARKDOWN_LIMIT = 2048       # bytes, app markdown
-MAX_ARTICLES = 8                # news articles per message
 MAX_USERS_PER_CALL = 1000       # touser ids per message/send
-GROUP, APP = "group", "app"
-_SQL_CHUNK = 500                # ids per IN (...) clause
-_SENDING, _SENT, _FAILED = (s.value for s in (DeliveryStatus.SENDING, DeliveryStatus.SENT, DeliveryStatus.FAILED))
 
-
-# -- message values ------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Message:
-    """Base of the message values; ``to_dict``/``from_dict`` give a JSON-safe form for job kwargs."""
-
-    msgtype: ClassVar[str] = ""
-    _binary: ClassVar[tuple[str, ...]] = ()
-
-    def to_dict(self) -> dict:
-        data = asdict(self, dict_factory=lambda items: {k: _plain(v) for k, v in items})
-        for name in self._binary:
-            data[name] = base64.b64encode(data[name]).decode("ascii")
-        return {"msgtype": self.msgtype, **data}
-
-    @classmethod
-    def from_dict(cls, data: Mapping) -> "Message":
-        """Rebuild a message from ``to_dict`` output.
-
-        Raises:
-            ValueError: unknown ``msgtype``.
-        """
-        kind = _KINDS.get(data.get("msgtype", ""))
-        if kind is None:
-            raise ValueError(f"unknown msgtype {data.get('msgtype')!r}")
-        values = {f.name: data[f.name] for f in fields(kind) if f.name in data}
-        for name in kind._binary:
-            values[name] = base64.b64decode(values[name])
-        return kind._build(values)
-
-    @classmethod
-    def _build(cls, values: dict) -> "Message":
-        return cls(**values)
-
-
-@dataclass(frozen=True)
-class Text(Message):
-    content: str
-    mentioned: tuple[str, ...] = ()   # userids to @ in a group (or "@all"); ignored for members
-    msgtype: ClassVar[str] = "text"
-
-    @classmethod
-    def _build(cls, values: dict) -> "Text":
-        return cls(values["content"], tuple(values.get("mentioned") or ()))
-
-
-@dataclass(frozen=True)
-class Markdown(Message):
-    content: str
-    msgtype: ClassVar[str] = "markdown"
-
-
-@dataclass(frozen=True)
-class Article:
-    title: str
-    url: str
-    description: str = ""
-    picurl: str = ""
-
-
-@dataclass(frozen=True)
-class News(Message):
-    articles: tuple[Article, ...]
-    msgtype: ClassVar[str] = "news"
-
-    @classmethod
-    def _build(cls, values: dict) -> "News":
-        return cls(tuple(a if isinstance(a, Article) else Article(**a) for a in values["articles"]))
-
-
-@dataclass(frozen=True)
-class Image(Message):
-    data: bytes                        # JPG or PNG, ≤2 MB for groups
-    msgtype: ClassVar[str] = "image"
-    _binary: ClassVar[tuple[str, ...]] = ("data",)
-
-
-@dataclass(frozen=True)
-class File(Message):
-    filename: str
-    data: bytes
-    msgtype: ClassVar[str] = "file"
-    _binary: ClassVar[tuple[str, ...]] = ("data",)
-
-
-@dataclass(frozen=True)
-class Voice(Message):
-    data: bytes                        # AMR, ≤2 MB, ≤60 s
-    filename: str = "voice.amr"
-    msgtype: ClassVar[str] = "voice"
-    _binary: ClassVar[tuple[str, ...]] = ("data",)
-
-
-def _plain(value):
-    return [_plain(v) for v in value] if isinstance(value, (tuple, list)) else value
-
-
-_KINDS: dict[str, type[Message]] = {k.msgtype: k for k in (Text, Markdown, News, Image, File, Voice)}
-
-
-# -- splitting -----------------------------------------------------------------------------------
-
-def split_text(text: str, limit: int) -> list[str]:
-    """Split ``text`` at line boundaries into pieces of at most ``limit`` UTF-8 bytes.
-
-    A single line longer than the limit is cut between characters. Newlines at a cut are dropped,
-    and pieces that would be blank are skipped; a short text comes back unchanged.
-    """
-    if len(text.encode("utf-8")) <= limit:
-        return [text]
-    pieces: list[str] = []
-    current, size = "", 0
-    for line in _byte_bounded_lines(text, limit):
-        line_size = len(line.encode("utf-8"))
-        if size + line_size > limit:
-            pieces.append(current)
-            current, size = "", 0
-        current, size = current + line, size + line_size
-    pieces.append(current)
-    return [p.rstrip("\n") for p in pieces if p.strip()]
-
-
-def _byte_bounded_lines(text: str, limit: int) -> Iterator[str]:
-    for line in text.splitlines(keepends=True):
-        while len(line.encode("utf-8")) > limit:
-            cut = len(line.encode("utf-8")[:limit].decode("utf-8", "ignore"))
-            yield line[:cut]
-            line = line[cut:]
-        yield line
-
-
-def split_message(message: Message, channel: str) -> list[Message]:
-    """The messages actually sent for ``message`` on ``channel`` (``GROUP`` or ``APP``)."""
-    if isinstance(message, Text):
-        chunks = split_text(message.content, TEXT_LIMIT)
-        return [Text(chunk, message.mentioned if i == 0 else ()) for i, chunk in enumerate(chunks)]
-    if isinstance(message, Markdown):
-        limit = GROUP_MARKDOWN_LIMIT if channel == GROUP else APP_MARKDOWN_LIMIT
-        return [Markdown(chunk) for chunk in split_text(message.content, limit)]
-    if isinstance(message, News) and len(message.articles) > MAX_ARTICLES:
-        arts = message.articles
-        return [News(arts[i:i + MAX_ARTICLES]) for i in range(0, len(arts), MAX_ARTICLES)]
-    return [message]
-
-
-# -- the delivery ledger -------------------------------------------------------------------------
-
-class Ledger:
-    """Rows of ``Delivery`` per (push_id, recipient); commits on the given session as it goes.
-
-    Recipients are ``"user:<userid>"`` or ``"group:<chat>"``. Claims are race-safe across processes:
-    the unique constraint decides, and a lost race (IntegrityError) just means "not ours". Any row
-    is final for its push: ``sent``; ``failed`` (WeCom refused, perhaps after some parts went out,
-    so sending again could duplicate; a new push_id sends again); ``sending`` (a worker died
-    mid-call and WeCom may have it). Only a retryable failure deletes its claim.
-    """
-
-    def __init__(self, session: Session, now: Callable[[], datetime]):
-        self._session = session
-        self._now = now
-
-    def unsent(self, push_id: str, recipients: Sequence[str]) -> set[str]:
-        """Recipients with no row yet. Logs the others: sent, failed (final) or left ``sending``."""
-        rows = self._statuses(push_id, recipients)
-        stuck = [r for r, s in rows.items() if s == _SENDING]
-        if len(rows) > len(stuck):
-            log.info("push %s: %d recipient(s) already sent or failed, not sending again",
-                     push_id, len(rows) - len(stuck))
-        if stuck:
-            log.warning("push %s: %d recipient(s) left 'sending' by an earlier attempt (e.g. %s); "
-                        "not resending (at-most-once)", push_id, len(stuck), stuck[0])
-        return {r for r in recipients if r not in rows}
-
-    def claim(self, push_id: str, recipients: Sequence[str], msgtype: str) -> list[str]:
-        """Insert ``sending`` rows and return the recipients this caller now owns, in order."""
-        rows = self._statuses(push_id, recipients)
-        claimed = set(self._insert(push_id, [r for r in recipients if r not in rows], msgtype))
-        return [r for r in recipients if r in claimed]
-
-    def mark_sent(self, push_id: str, recipients: Sequence[str]) -> None:
-        self._set(push_id, recipients, status=_SENT, errcode=None, error="")
-
-    def mark_failed(self, push_id: str, recipients: Sequence[str], errcode: int | None, error: str) -> None:
-        self._set(push_id, recipients, status=_FAILED, errcode=errcode, error=error[:500])
-
-    def give_up(self, push_id: str, recipients: Sequence[str], msgtype: str, errcode: int | None,
-                error: str) -> list[str]:
-        """Record recipients that never got the push after every retry; returns those recorded."""
-        claimed = self.claim(push_id, recipients, msgtype)
-        self.mark_failed(push_id, claimed, errcode, error)
-        return claimed
-
-    def release(self, push_id: str, recipients: Sequence[str]) -> None:
-        """Delete our ``sending`` claims after a retryable failure, so the retry sends."""
-        for chunk in _chunks(list(recipients), _SQL_CHUNK):
-            self._session.execute(delete(Delivery).where(
-                Delivery.push_id == push_id, Delivery.recipient.in_(chunk),
-                Delivery.status == _SENDING))
-        self._session.commit()
-
-    def _statuses(self, push_id: str, recipients: Sequence[str]) -> dict[str, str]:
-        found: dict[str, str] = {}
-        for chunk in _chunks(list(recipients), _SQL_CHUNK):
-            query = select(Delivery.recipient, Delivery.status).where(
-                Delivery.push_id == push_id, Delivery.recipient.in_(chunk))
-            found.update((r, s) for r, s in self._session.execute(query))
-        return found
-
-    def _insert(self, push_id: str, recipients: list[str], msgtype: str) -> list[str]:
-        def rows(rs: list[str]) -> list[dict]:
-            return [dict(push_id=push_id, recipient=r, msgtype=msgtype, status=_SENDING,
-                         attempts=1, errcode=None, error="", updated_at=self._now()) for r in rs]
-
-        if not recipients:
-            return []
-        try:   # the common case: nobody else is claiming, one statement
-            self._session.execute(insert(Delivery), rows(recipients))
-            self._session.commit()
-            return recipients
-        except IntegrityError:
-            self._session.rollback()
-        claimed = []
-        for recipient in recipients:   # a race: claim one by one, the constraint decides
-            try:
-                self._session.execute(insert(Delivery), rows([recipient]))
-                self._session.commit()
-                claimed.append(recipient)
-            except IntegrityError:
-                self._session.rollback()
-                log.info("push %s: %s claimed by another worker", push_id, recipient)
-        return claimed
-
-    def _set(self, push_id: str, recipients: Sequence[str], **values) -> None:
-        for chunk in _chunks(list(recipients), _SQL_CHUNK):
-            self._session.execute(
-                update(Delivery)
-                .where(Delivery.push_id == push_id, Delivery.recipient.in_(chunk),
-                       Delivery.status == _SENDING)
-                .values(updated_at=self._now(), **values)
-                .execution_options(synchronize_session=False))
-        self._session.commit()
-
-
-def recent_failures(session: Session, limit: int = 20) -> list[Delivery]:
-    """The latest failed deliveries, newest first (for admins)."""
-    query = (select(Delivery).where(Delivery.status == _FAILED)
-             .order_by(Delivery.updated_at.desc(), Delivery.id.desc()).limit(limit)
-             .execution_options(populate_existing=True))
-    return list(session.scalars(query))
-
-
-# -- the Messenger -------------------------------------------------------------------------------
 
 class AppSender(Protocol):
     """What the Messenger needs from the app API client (``bot.wecom.client.WeComClient``)."""
@@ -426,7 +165,7 @@ class Messenger:
         sent: list[str] = []
         failed = []
         lost: list[str] = []
-        for batch in _chunks(ready, MAX_USERS_PER_CALL):
+        for batch in chunks(ready, MAX_USERS_PER_CALL):
             ok, bad, elsewhere = self._send_batch(push_id, batch, message.msgtype, payloads)
             sent += ok
             failed += bad
@@ -530,8 +269,3 @@ def _image_name(data: bytes) -> str:
 def _digest(key: str) -> str:
     """Rate-limit subject for a webhook: a hash, so the key itself never appears in Redis keys."""
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
-
-
-def _chunks(items: list, size: int) -> Iterator[list]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]

@@ -1,7 +1,7 @@
 """RQ send jobs and the helpers handlers call to enqueue them; every WeCom send goes through here.
 
 Handlers call ``enqueue_to_members`` / ``enqueue_to_group`` with a ``push_id`` that names the push
-(the same push_id never reaches a recipient twice, see ``bot.messenger.Ledger``). The jobs run on
+(the same push_id never reaches a recipient twice, see ``bot.ledger.Ledger``). The jobs run on
 the OUTBOX queue: a retryable WeCom error raises so RQ's ``Retry`` backs off (``DEFAULT_RETRY``);
 recipients over a rate limit are re-enqueued for the time they may be sent ("the scheduler waits
 instead of dropping"); other errcodes are logged at ERROR and kept in the ledger as ``failed``.
@@ -19,8 +19,10 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from bot import clock, db, redis_store
-from bot.messenger import Ledger, Message, Messenger, SendResult
-from bot.messenger import recent_failures as _recent_failures
+from bot.ledger import Ledger
+from bot.ledger import recent_failures as _recent_failures
+from bot.messenger import Messenger, SendResult
+from bot.outgoing import Message
 from bot.models.messaging import Delivery
 from bot.tasks import OUTBOX, Enqueued, app_job, get_jobs
 from bot.wecom import get_clients

@@ -246,7 +246,7 @@ def _banner(settings: dict) -> None:
     lines = [
         "",
         f"思政助手已启动 / running:  http://127.0.0.1:{port}   (Ctrl-C 停止 / to stop)",
-        f"  回调地址 / callback URLs: http://<你的域名>/wecom/aibot | /wecom/robot | /wecom/app",
+        "  回调地址 / callback URLs: http://<你的域名>/wecom/aibot | /wecom/robot | /wecom/app",
     ]
     if settings["DEMO_MODE"]:
         lines += [

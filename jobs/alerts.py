@@ -5,7 +5,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from bot import db, keys, redis_store
-from bot.messenger import Text
+from bot.outgoing import Text
 from bot.models import Delivery, RoleGrant
 from bot.models.messaging import DeliveryStatus
 from bot.outbox import enqueue_to_members

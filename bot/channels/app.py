@@ -5,8 +5,7 @@ import time
 from xml.sax.saxutils import escape
 
 from bot import safexml
-from bot.channels import fit_bytes
-from bot.channels.robot import _cdata, _parse_plain
+from bot.channels import cdata, fit_bytes, parse_xml_plaintext, read_xml_envelope
 from bot.messages import ChatType, Inbound, Kind, Reply
 from bot.wecom.crypto import CallbackRejected
 
@@ -21,16 +20,10 @@ class AppChannel:
         return config["WECOM_CORP_ID"]
 
     def read_envelope(self, body: bytes) -> str:
-        try:
-            encrypt = safexml.text_of(safexml.parse(body), "Encrypt")
-        except safexml.BadXml as exc:
-            raise CallbackRejected(f"bad XML envelope: {exc}") from None
-        if not encrypt:
-            raise CallbackRejected("no Encrypt element")
-        return encrypt
+        return read_xml_envelope(body)
 
     def parse(self, plaintext: str) -> Inbound | None:
-        root = _parse_plain(plaintext)
+        root = parse_xml_plaintext(plaintext)
         msg_type = safexml.text_of(root, "MsgType")
         sender = safexml.text_of(root, "FromUserName")
         if not msg_type or not sender:
@@ -47,7 +40,7 @@ class AppChannel:
 
     def render(self, reply: Reply, inbound: Inbound, config: dict) -> str:
         # the app's passive reply has text only; markdown goes out as its plain source
-        content = _cdata(fit_bytes(reply.text, CONTENT_LIMIT))
+        content = cdata(fit_bytes(reply.text, CONTENT_LIMIT))
         return (
             f"<xml><ToUserName><![CDATA[{escape(inbound.sender_id)}]]></ToUserName>"
             f"<FromUserName><![CDATA[{escape(config['WECOM_CORP_ID'])}]]></FromUserName>"

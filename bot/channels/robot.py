@@ -1,10 +1,8 @@
 """Group-robot callback (群机器人回调): XML in, encrypted XML text/markdown out, receiveid ""."""
 from __future__ import annotations
 
-from xml.sax.saxutils import escape
-
 from bot import safexml
-from bot.channels import fit_bytes
+from bot.channels import cdata, fit_bytes, parse_xml_plaintext, read_xml_envelope
 from bot.messages import ChatType, Inbound, Kind, Reply
 from bot.wecom.crypto import CallbackRejected
 
@@ -20,16 +18,10 @@ class RobotChannel:
         return ""
 
     def read_envelope(self, body: bytes) -> str:
-        try:
-            encrypt = safexml.text_of(safexml.parse(body), "Encrypt")
-        except safexml.BadXml as exc:
-            raise CallbackRejected(f"bad XML envelope: {exc}") from None
-        if not encrypt:
-            raise CallbackRejected("no Encrypt element")
-        return encrypt
+        return read_xml_envelope(body)
 
     def parse(self, plaintext: str) -> Inbound | None:
-        root = _parse_plain(plaintext)
+        root = parse_xml_plaintext(plaintext)
         msg_type = safexml.text_of(root, "MsgType")
         msg_id = safexml.text_of(root, "MsgId")
         sender = safexml.text_of(root, "From/UserId")
@@ -48,25 +40,15 @@ class RobotChannel:
         return Inbound(kind=Kind.OTHER, **common)
 
     def render(self, reply: Reply, inbound: Inbound, config: dict) -> str:
-        mentions = "".join(f"<Item><![CDATA[{escape(u)}]]></Item>" for u in reply.mention)
+        # in a group, @ the person who asked so the answer reaches them among everyone's messages
+        mentioned_ids = reply.mention or ((inbound.sender_id,) if inbound.is_group else ())
+        mentions = "".join(f"<Item>{cdata(u)}</Item>" for u in mentioned_ids)
         if reply.markdown:
-            body = _cdata(fit_bytes(reply.text, MARKDOWN_LIMIT))
+            body = cdata(fit_bytes(reply.text, MARKDOWN_LIMIT))
             return f"<xml><MsgType>markdown</MsgType><Markdown><Content>{body}</Content></Markdown></xml>"
-        body = _cdata(fit_bytes(reply.text, TEXT_LIMIT))
+        body = cdata(fit_bytes(reply.text, TEXT_LIMIT))
         mentioned = f"<MentionedList>{mentions}</MentionedList>" if mentions else ""
         return f"<xml><MsgType>text</MsgType><Text><Content>{body}</Content>{mentioned}</Text></xml>"
-
-
-def _parse_plain(plaintext: str):
-    try:
-        return safexml.parse(plaintext.encode("utf-8"))
-    except safexml.BadXml as exc:
-        raise CallbackRejected(f"bad XML message: {exc}") from None
-
-
-def _cdata(text: str) -> str:
-    # a literal "]]>" would end the section early; split it across two sections
-    return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
 
 
 CHANNEL = RobotChannel()

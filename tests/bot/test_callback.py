@@ -1,7 +1,6 @@
 """The three callback channels end to end through the platform-side crypto in tests/platform."""
 from __future__ import annotations
 
-import json
 import time
 
 import pytest
@@ -270,3 +269,13 @@ def test_same_msg_id_on_another_channel_is_a_different_message(platform, zhang):
     platform.deliver("robot", messages.robot_text("打卡", msg_id="m-1"))
     reply = platform.deliver("aibot", messages.aibot_text("打卡", msg_id="m-1"))
     assert "已经打过卡" in reply.text
+
+
+def test_robot_reply_in_a_group_mentions_the_sender(platform, zhang):
+    reply = platform.say("打卡", channel="robot", chattype="group")
+    assert [item.text for item in reply.xml.iterfind("Text/MentionedList/Item")] == ["u001"]
+
+
+def test_robot_reply_one_to_one_mentions_nobody(platform, zhang):
+    reply = platform.say("打卡", channel="robot", chattype="single")
+    assert reply.xml.find("Text/MentionedList") is None

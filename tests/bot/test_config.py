@@ -91,7 +91,7 @@ def test_secrets_never_reach_the_log(tmp_path, caplog):
     secret_filter = install_secret_filter(settings)
     caplog.handler.addFilter(secret_filter)
     log = logging.getLogger("test.secrets")
-    log.warning("calling %s", f"http://x/cgi-bin/message/send?access_token=TOKEN123456789&debug=1")
+    log.warning("calling %s", "http://x/cgi-bin/message/send?access_token=TOKEN123456789&debug=1")
     log.warning("token=%s key=%s secret=%s", TEST_TOKEN, TEST_AES_KEY, "s3cretValue0123")
     log.warning("webhook https://x/webhook/send?key=hookKey987654")
     try:

@@ -11,9 +11,10 @@ from rq.job import JobStatus
 from sqlalchemy import select
 
 from bot import db, outbox, wecom
-from bot.messenger import (
-    APP_MARKDOWN_LIMIT, GROUP_MARKDOWN_LIMIT, TEXT_LIMIT, Article, File, Image, Markdown, Message, Messenger,
-    News, Text, Voice, split_message, split_text,
+from bot.messenger import Messenger
+from bot.outgoing import (
+    APP_MARKDOWN_LIMIT, GROUP_MARKDOWN_LIMIT, TEXT_LIMIT, Article, File, Image, Markdown, Message, News, Text,
+    Voice, split_message, split_text,
 )
 from bot.models.messaging import Delivery
 from bot.tasks import OUTBOX, get_jobs

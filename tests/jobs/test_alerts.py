@@ -3,7 +3,7 @@ import fakeredis
 import pytest
 
 from bot import create_app, db, outbox
-from bot.messenger import Text
+from bot.outgoing import Text
 from jobs.alerts import alert_admins_of_failures
 from tests.conftest import make_settings
 from tests.standin_http import control, messages

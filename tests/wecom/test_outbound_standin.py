@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import fakeredis
 import pytest
-import requests
 from sqlalchemy import select
 
 from bot import create_app, db, outbox
-from bot.messenger import Markdown, Text, Voice
+from bot.outgoing import Markdown, Text, Voice
 from bot.models.messaging import Delivery
 from bot.tasks import OUTBOX, get_jobs
 from bot.wecom.errors import RetryableWeComError

@@ -1,0 +1,125 @@
+"""The delivery ledger: one row per (push, recipient), so nothing is ever sent twice."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Callable, Iterator, Sequence
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.models.messaging import Delivery, DeliveryStatus
+
+log = logging.getLogger(__name__)
+_SENDING, _SENT, _FAILED = (s.value for s in (DeliveryStatus.SENDING, DeliveryStatus.SENT, DeliveryStatus.FAILED))
+_SQL_CHUNK = 500                # ids per IN (...) clause
+
+
+class Ledger:
+    """Rows of ``Delivery`` per (push_id, recipient); commits on the given session as it goes.
+
+    Recipients are ``"user:<userid>"`` or ``"group:<chat>"``. Claims are race-safe across processes:
+    the unique constraint decides, and a lost race (IntegrityError) just means "not ours". Any row
+    is final for its push: ``sent``; ``failed`` (WeCom refused, perhaps after some parts went out,
+    so sending again could duplicate; a new push_id sends again); ``sending`` (a worker died
+    mid-call and WeCom may have it). Only a retryable failure deletes its claim.
+    """
+
+    def __init__(self, session: Session, now: Callable[[], datetime]):
+        self._session = session
+        self._now = now
+
+    def unsent(self, push_id: str, recipients: Sequence[str]) -> set[str]:
+        """Recipients with no row yet. Logs the others: sent, failed (final) or left ``sending``."""
+        rows = self._statuses(push_id, recipients)
+        stuck = [r for r, s in rows.items() if s == _SENDING]
+        if len(rows) > len(stuck):
+            log.info("push %s: %d recipient(s) already sent or failed, not sending again",
+                     push_id, len(rows) - len(stuck))
+        if stuck:
+            log.warning("push %s: %d recipient(s) left 'sending' by an earlier attempt (e.g. %s); "
+                        "not resending (at-most-once)", push_id, len(stuck), stuck[0])
+        return {r for r in recipients if r not in rows}
+
+    def claim(self, push_id: str, recipients: Sequence[str], msgtype: str) -> list[str]:
+        """Insert ``sending`` rows and return the recipients this caller now owns, in order."""
+        rows = self._statuses(push_id, recipients)
+        claimed = set(self._insert(push_id, [r for r in recipients if r not in rows], msgtype))
+        return [r for r in recipients if r in claimed]
+
+    def mark_sent(self, push_id: str, recipients: Sequence[str]) -> None:
+        self._set(push_id, recipients, status=_SENT, errcode=None, error="")
+
+    def mark_failed(self, push_id: str, recipients: Sequence[str], errcode: int | None, error: str) -> None:
+        self._set(push_id, recipients, status=_FAILED, errcode=errcode, error=error[:500])
+
+    def give_up(self, push_id: str, recipients: Sequence[str], msgtype: str, errcode: int | None,
+                error: str) -> list[str]:
+        """Record recipients that never got the push after every retry; returns those recorded."""
+        claimed = self.claim(push_id, recipients, msgtype)
+        self.mark_failed(push_id, claimed, errcode, error)
+        return claimed
+
+    def release(self, push_id: str, recipients: Sequence[str]) -> None:
+        """Delete our ``sending`` claims after a retryable failure, so the retry sends."""
+        for chunk in chunks(list(recipients), _SQL_CHUNK):
+            self._session.execute(delete(Delivery).where(
+                Delivery.push_id == push_id, Delivery.recipient.in_(chunk),
+                Delivery.status == _SENDING))
+        self._session.commit()
+
+    def _statuses(self, push_id: str, recipients: Sequence[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for chunk in chunks(list(recipients), _SQL_CHUNK):
+            query = select(Delivery.recipient, Delivery.status).where(
+                Delivery.push_id == push_id, Delivery.recipient.in_(chunk))
+            found.update((r, s) for r, s in self._session.execute(query))
+        return found
+
+    def _insert(self, push_id: str, recipients: list[str], msgtype: str) -> list[str]:
+        def rows(rs: list[str]) -> list[dict]:
+            return [dict(push_id=push_id, recipient=r, msgtype=msgtype, status=_SENDING,
+                         attempts=1, errcode=None, error="", updated_at=self._now()) for r in rs]
+
+        if not recipients:
+            return []
+        try:   # the common case: nobody else is claiming, one statement
+            self._session.execute(insert(Delivery), rows(recipients))
+            self._session.commit()
+            return recipients
+        except IntegrityError:
+            self._session.rollback()
+        claimed = []
+        for recipient in recipients:   # a race: claim one by one, the constraint decides
+            try:
+                self._session.execute(insert(Delivery), rows([recipient]))
+                self._session.commit()
+                claimed.append(recipient)
+            except IntegrityError:
+                self._session.rollback()
+                log.info("push %s: %s claimed by another worker", push_id, recipient)
+        return claimed
+
+    def _set(self, push_id: str, recipients: Sequence[str], **values) -> None:
+        for chunk in chunks(list(recipients), _SQL_CHUNK):
+            self._session.execute(
+                update(Delivery)
+                .where(Delivery.push_id == push_id, Delivery.recipient.in_(chunk),
+                       Delivery.status == _SENDING)
+                .values(updated_at=self._now(), **values)
+                .execution_options(synchronize_session=False))
+        self._session.commit()
+
+
+def recent_failures(session: Session, limit: int = 20) -> list[Delivery]:
+    """The latest failed deliveries, newest first (for admins)."""
+    query = (select(Delivery).where(Delivery.status == _FAILED)
+             .order_by(Delivery.updated_at.desc(), Delivery.id.desc()).limit(limit)
+             .execution_options(populate_existing=True))
+    return list(session.scalars(query))
+
+
+def chunks(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
