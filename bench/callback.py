@@ -7,29 +7,33 @@ identical settings (the bot and bench/bare_app.py), then measures maximum throug
 at a fixed 100 req/s with a paced Python client. Every request to the bot is the FIRST check-in of a
 distinct member today, the expensive path. Prints bot/bare ratios against the targets and writes
 bench/results/callback.json. Every process it starts is stopped at the end, also on Ctrl-C or an error.
+
+    .venv/bin/python bench/callback.py --py-spy [PATH]
+
+adds one more (unmeasured) wrk run on the bot while py-spy samples its workers, and prints where a
+request's wall time goes. For an in-process cProfile of the same path see bench/profile_callback.py.
 """
 from __future__ import annotations
 
-import json
+import argparse
 import math
+import os
 import shutil
 import signal
 import sys
 import tempfile
 import time
-from dataclasses import asdict
-from datetime import datetime, timezone
 from pathlib import Path
 
 # run as a script: import bench.* and bot.* from the project root, never bench/ itself
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[0] = str(ROOT)
 
-from bench import wrkrun  # noqa: E402
+from bench import report, spy, wrkrun  # noqa: E402
 from bench.callbacks import Credentials, RobotCallbacks  # noqa: E402
-from bench.loadgen import PacedResult, run_paced, send  # noqa: E402
+from bench.loadgen import run_paced, send  # noqa: E402
 from bench.members import MemberPool, count_checkins, prepare_database  # noqa: E402
-from bench.procs import GunicornServer, clean_env, memory_of  # noqa: E402
+from bench.procs import GunicornServer, clean_env, cpu_sample, memory_of  # noqa: E402
 from bench.wrkrun import WrkResult, WrkSettings  # noqa: E402
 
 MEMBERS = 60_000
@@ -38,14 +42,12 @@ WARM_UP = WrkSettings(threads=2, connections=8, seconds=2)
 WARM_UP_REQUESTS = 6_000
 PACED_RATE = 100.0
 PACED_SECONDS = 5
-TARGET_RATIO = 0.50
-TARGET_P99_MS = 50.0
-TARGET_RSS_MB = 160.0
 RESULTS_FILE = ROOT / "bench" / "results" / "callback.json"
 SUCCESS = "打卡成功"
 
 
 def main() -> int:
+    options = _parse_args()
     _stop_on_sigterm()
     wrkrun.ensure_wrk()
     workdir = Path(tempfile.mkdtemp(prefix="szzs-bench-"))
@@ -53,7 +55,11 @@ def main() -> int:
     try:
         valkey = _start_valkey(workdir)
         results = _run(workdir, valkey.connection_url, servers)
-        _report(results)
+        report.print_report(results)
+        report.write_json(results, RESULTS_FILE)
+        print(f"\nwritten: {RESULTS_FILE.relative_to(ROOT)}")
+        if options.py_spy:
+            _profile_under_load(workdir, results, options.py_spy)
         finished = True
         return 0
     finally:
@@ -71,12 +77,15 @@ def _run(workdir: Path, redis_url: str, servers: list[GunicornServer]) -> dict:
     """Every phase in order; returns the numbers for the report."""
     creds = Credentials.generate()
     db_url = f"sqlite:///{workdir / 'bench.sqlite'}"
+    # other work on the machine shares the 2 cores with the bench: say how busy it was before we started
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}", flush=True)
     started = time.monotonic()
     prepare_database(db_url, MEMBERS)
     print(f"database: {MEMBERS} members migrated and inserted in {time.monotonic() - started:.1f} s", flush=True)
 
     bare, bot = _start_servers(workdir, creds, redis_url, db_url, servers)
-    print(f"servers: {' '.join(bot.argv[1:])}  (bare: same, app bench.bare_app:create_app())", flush=True)
+    print(f"servers: python {' '.join(bot.argv[1:])}  (bare: the same with bench.bare_app:create_app())",
+          flush=True)
     memory_start = [memory_of(pid) for pid in bot.worker_pids()]
 
     callbacks = RobotCallbacks(creds)
@@ -88,8 +97,19 @@ def _run(workdir: Path, redis_url: str, servers: list[GunicornServer]) -> dict:
     throughput = _max_throughput(workdir, bare, bot, pool, db_url, warm_rate)
     paced = _paced(bare, bot, pool, callbacks, db_url)
     memory_end = [memory_of(pid) for pid in bot.worker_pids()]
-    return dict(throughput=throughput, paced=paced, memory_start=memory_start, memory_end=memory_end,
-                checkins_total=count_checkins(db_url), members_used=MEMBERS - pool.left)
+    settings = dict(members=MEMBERS, wrk=MEASURE, paced_rate=PACED_RATE, paced_seconds=PACED_SECONDS,
+                    gunicorn_argv=bot.argv[1:])
+    return dict(settings=settings, throughput=throughput, paced=paced, memory_start=memory_start,
+                memory_end=memory_end, checkins_total=count_checkins(db_url), members_used=MEMBERS - pool.left,
+                success_text=SUCCESS, bot_server=bot, pool=pool)
+
+
+def _parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--py-spy", metavar="PATH", nargs="?", const="auto",
+                        help="after the measurements, sample the bot's workers with py-spy under one more "
+                             "(unmeasured) wrk run; PATH defaults to py-spy on PATH")
+    return parser.parse_args()
 
 
 def _start_valkey(workdir: Path):
@@ -153,13 +173,28 @@ def _max_throughput(workdir: Path, bare: GunicornServer, bot: GunicornServer, po
     path = workdir / "measure.requests"
     wrkrun.write_requests(path, pool.take(per_thread * MEASURE.threads))
 
-    bare_result = wrkrun.run(bare.base_url, path, per_thread, settings=MEASURE, wrap=True)
+    bare_result, bare_cpu = _wrk_with_cpu(bare, path, per_thread, wrap=True)
     before = count_checkins(db_url)
-    bot_result = wrkrun.run(bot.base_url, path, per_thread, settings=MEASURE, wrap=False)
+    bot_result, bot_cpu = _wrk_with_cpu(bot, path, per_thread, wrap=False)
     time.sleep(1.0)   # requests still in flight when wrk stopped finish on the server
     added = count_checkins(db_url) - before
     _check_all_ok("max throughput (bot)", bot_result)
-    return dict(bare=bare_result, bot=bot_result, prepared=per_thread * MEASURE.threads, checkins_added=added)
+    _check_checkins("max throughput (bot)", bot_result.ok, bot_result.sent, added)
+    return dict(bare=bare_result, bot=bot_result, prepared=per_thread * MEASURE.threads, checkins_added=added,
+                cpu=dict(bare=bare_cpu, bot=bot_cpu))
+
+
+def _wrk_with_cpu(server: GunicornServer, path: Path, per_thread: int, *, wrap: bool) -> tuple[WrkResult, dict]:
+    """One measured wrk run, plus the workers' CPU per request and how busy the machine was.
+
+    Idle CPU during a saturating run means the server waits (locks, I/O), not computes.
+    """
+    workers = server.worker_pids()
+    before = cpu_sample(workers)
+    result = wrkrun.run(server.base_url, path, per_thread, settings=MEASURE, wrap=wrap)
+    worker_s, busy = cpu_sample(workers).since(before)
+    per_request_ms = worker_s / max(result.completed, 1) * 1000
+    return result, dict(worker_ms_per_request=round(per_request_ms, 3), machine_busy=round(busy, 3))
 
 
 def _paced(bare: GunicornServer, bot: GunicornServer, pool: MemberPool, callbacks: RobotCallbacks,
@@ -170,106 +205,65 @@ def _paced(bare: GunicornServer, bot: GunicornServer, pool: MemberPool, callback
     before = count_checkins(db_url)
     bot_result = run_paced(bot.base_url, requests, rate=PACED_RATE)
     successes = sum(1 for r in bot_result.responses if r.status == 200 and SUCCESS in callbacks.decrypt_reply(r.body))
+    if successes != len(requests) or bare_result.ok != len(requests):
+        raise RuntimeError(f"paced run: bot checked in {successes}, bare answered {bare_result.ok} × 200, "
+                           f"of {len(requests)} requests")
     return dict(bare=bare_result, bot=bot_result, bot_successes=successes,
                 checkins_added=count_checkins(db_url) - before)
 
 
+def _profile_under_load(workdir: Path, results: dict, hint: str) -> None:
+    """An extra wrk run on the bot (fresh members again) while py-spy samples its workers; not measured."""
+    bot, pool = results["bot_server"], results["pool"]
+    py_spy = spy.find_py_spy(hint)
+    if py_spy is None:
+        print(f"\npy-spy not found ({hint}); install it with `pip install py-spy` (any folder) and pass its path")
+        return
+    wanted = int(results["throughput"]["bot"].requests_per_s * MEASURE.seconds * 3) + 1000
+    per_thread = min(wanted, pool.left) // MEASURE.threads
+    path = workdir / "profile.requests"
+    wrkrun.write_requests(path, pool.take(per_thread * MEASURE.threads))
+    output = workdir / "py-spy.raw"
+    recorder = spy.start(py_spy, bot.process.pid, MEASURE.seconds + 1, output)
+    time.sleep(0.5)   # let py-spy attach to both workers before the load starts
+    wrkrun.run(bot.base_url, path, per_thread, settings=MEASURE, wrap=False)
+    _, errors = recorder.communicate(timeout=60)
+    if recorder.returncode != 0 or not output.exists():
+        print(f"\npy-spy failed ({recorder.returncode}): {errors.strip()[-500:]}")
+        return
+    print("\n" + spy.summarize(output))
+
+
 def _check_all_ok(phase: str, result: WrkResult) -> None:
-    if result.other or result.socket_errors:
-        print(f"WARNING {phase}: {result.other} non-200 responses, socket errors: {result.socket_errors or 'none'}",
-              flush=True)
+    """A run with errors measures the error path, not the check-in: refuse to report it."""
+    if result.other:
+        raise RuntimeError(f"{phase}: {result.other} of {result.completed} responses were not 200")
+    if result.socket_errors:
+        print(f"WARNING {phase}: socket errors: {result.socket_errors}", flush=True)
     if result.exhausted:
         print(f"WARNING {phase}: a wrk thread ran out of pre-generated requests; the rate is understated",
               flush=True)
 
 
-def _report(results: dict) -> None:
-    """Print the table and the target lines, and write the JSON file."""
-    tp, paced = results["throughput"], results["paced"]
-    bare, bot = tp["bare"], tp["bot"]
-    ratio = bot.requests_per_s / bare.requests_per_s
-    rss = max(m.rss for m in results["memory_start"])
-    print()
-    print(f"{'':6}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}   │ @{PACED_RATE:.0f} req/s:{'p50 ms':>8}{'p99 ms':>9}")
-    for name, wrk_result, paced_result in (("bare", bare, paced["bare"]), ("bot", bot, paced["bot"])):
-        print(f"{name:6}{wrk_result.requests_per_s:9.0f}{wrk_result.p50_ms:9.2f}{wrk_result.p99_ms:9.2f}   │"
-              f"{'':12}{paced_result.p50_ms:8.2f}{paced_result.p99_ms:9.2f}")
-    print()
-    _print_checks(results)
-    print()
-    print(f"ratio (bot / bare req/s): {ratio:.2f}   target ≥ {TARGET_RATIO:.2f}   {_verdict(ratio >= TARGET_RATIO)}")
-    p99 = paced["bot"].p99_ms
-    print(f"p99 @{PACED_RATE:.0f} req/s: {p99:.1f} ms   target ≤ {TARGET_P99_MS:.0f} ms   "
-          f"{_verdict(p99 <= TARGET_P99_MS)}")
-    print(f"worker RSS: {rss:.0f} MB   target ≤ {TARGET_RSS_MB:.0f} MB   {_verdict(rss <= TARGET_RSS_MB)}")
-    _write_json(results, ratio)
-    print(f"\nwritten: {RESULTS_FILE.relative_to(ROOT)}")
-
-
-def _print_checks(results: dict) -> None:
-    """The sanity lines: what was sent, what came back, what the database recorded, and memory."""
-    tp, paced = results["throughput"], results["paced"]
-    bot = tp["bot"]
-    print(f"wrk ({MEASURE.threads} threads, {MEASURE.connections} connections, {MEASURE.seconds} s): "
-          f"bot sent {bot.sent} of {tp['prepared']} prepared distinct check-ins, {bot.completed} answered, "
-          f"{bot.ok} × 200, {bot.other} other{', RAN OUT' if bot.exhausted else ''}; "
-          f"checkins rows added {tp['checkins_added']} (in flight at the cut-off may add up to "
-          f"{MEASURE.connections})")
-    pb = paced["bot"]
-    print(f"paced: bot {len(pb.responses)} sent, {pb.ok} × 200, {paced['bot_successes']} decrypted replies with "
-          f"{SUCCESS}, checkins rows added {paced['checkins_added']}; late sends bot {pb.late_sends}, "
-          f"bare {paced['bare'].late_sends}; bare {paced['bare'].ok} × 200")
-    print(f"checkins table: {results['checkins_total']} rows for {results['members_used']} members used")
-    for label, key in (("start-up", "memory_start"), ("after load", "memory_end")):
-        parts = [f"RSS {m.rss:.1f} MB, PSS {_mb(m.pss)}, USS {_mb(m.uss)}" for m in results[key]]
-        print(f"bot workers {label}: " + " | ".join(parts))
-
-
-def _write_json(results: dict, ratio: float) -> None:
-    tp, paced = results["throughput"], results["paced"]
-
-    def wrk_numbers(result: WrkResult) -> dict:
-        return asdict(result)   # with wrk's own report, for a second look at the distribution
-
-    def paced_numbers(result: PacedResult) -> dict:
-        return dict(rate=result.rate, sent=len(result.responses), ok=result.ok, p50_ms=result.p50_ms,
-                    p99_ms=result.p99_ms, late_sends=result.late_sends)
-
-    data = dict(
-        measured_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        settings=dict(members=MEMBERS, wrk=asdict(MEASURE), gunicorn_workers=2, paced_rate=PACED_RATE,
-                      paced_seconds=PACED_SECONDS),
-        max_throughput=dict(bare=wrk_numbers(tp["bare"]), bot=wrk_numbers(tp["bot"]), prepared=tp["prepared"],
-                            bot_checkins_added=tp["checkins_added"]),
-        paced=dict(bare=paced_numbers(paced["bare"]), bot=paced_numbers(paced["bot"]),
-                   bot_successes=paced["bot_successes"], bot_checkins_added=paced["checkins_added"]),
-        memory_mb=dict(start=[asdict(m) for m in results["memory_start"]],
-                       after_load=[asdict(m) for m in results["memory_end"]]),
-        checkins_total=results["checkins_total"],
-        members_used=results["members_used"],
-        ratio=round(ratio, 3),
-        targets=dict(ratio=TARGET_RATIO, p99_ms_at_100=TARGET_P99_MS, worker_rss_mb=TARGET_RSS_MB),
-    )
-    RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS_FILE.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", "utf-8")
-
-
-def _mb(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.1f} MB"
-
-
-def _verdict(met: bool) -> str:
-    return "OK" if met else "MISSED"
+def _check_checkins(phase: str, answered_ok: int, sent: int, added: int) -> None:
+    # every 200 must be a stored check-in; requests in flight when wrk stopped may add a few more
+    if not answered_ok <= added <= sent:
+        raise RuntimeError(f"{phase}: {answered_ok} × 200 of {sent} sent, but {added} check-ins were stored")
 
 
 def _stop_on_sigterm() -> None:
-    # turn SIGTERM/SIGHUP into KeyboardInterrupt so the finally block stops every server
+    # turn SIGTERM/SIGHUP into KeyboardInterrupt so the finally block stops every server;
+    # SIGINT too, even when a non-interactive shell started us with it ignored
     def interrupt(signum, _frame):
         raise KeyboardInterrupt(f"signal {signum}")
 
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, interrupt)
     signal.signal(signal.SIGHUP, interrupt)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit("interrupted; every process the bench started has been stopped")

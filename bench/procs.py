@@ -124,6 +124,37 @@ def memory_of(pid: int) -> Memory:
     return Memory(rss=rss / 1024, pss=None if pss is None else pss / 1024, uss=None if uss is None else uss / 1024)
 
 
+@dataclass(frozen=True)
+class CpuSample:
+    """CPU seconds used so far by some processes, and by the whole machine (busy and total)."""
+
+    processes_s: float
+    machine_busy_s: float
+    machine_total_s: float
+
+    def since(self, earlier: "CpuSample") -> tuple[float, float]:
+        """(CPU seconds of the processes, share of the machine that was busy) between two samples."""
+        total = self.machine_total_s - earlier.machine_total_s
+        busy = (self.machine_busy_s - earlier.machine_busy_s) / total if total else 0.0
+        return self.processes_s - earlier.processes_s, busy
+
+
+def cpu_sample(pids: list[int]) -> CpuSample:
+    """Read utime+stime of ``pids`` and the machine's busy/total jiffies from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used += (int(fields[11]) + int(fields[12])) / tick
+    # user nice system idle iowait irq softirq steal; guest time is already inside user
+    jiffies = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+    idle = jiffies[3] + jiffies[4]          # idle + iowait
+    return CpuSample(used, (sum(jiffies) - idle) / tick, sum(jiffies) / tick)
+
+
 def _kb_field(path: Path, names: tuple[str, ...]) -> float | None:
     try:
         lines = path.read_text().splitlines()

@@ -44,8 +44,10 @@ STAGES = (
     ("      session.commit", "sqlalchemy/orm/session.py", "commit"),
     ("    render reply", "bot/channels/robot.py", "render"),
     ("  encrypt reply", "bot/wecom/crypto.py", "encrypt_reply"),
-    ("  Redis round trips (all)", "redis/connection.py", "read_response"),
-    ("  SQLite execute (all)", "~", "<method 'execute' of 'sqlite3.Cursor' objects>"),
+    ("  Redis commands (all)", "redis/client.py", "execute_command"),
+    ("  SQLite itself: execute (all)", "~", "<method 'execute' of 'sqlite3.Cursor' objects>"),
+    ("  SQLite itself: commit", "~", "<method 'commit' of 'sqlite3.Connection' objects>"),
+    ("  SQLAlchemy Session.execute (all)", "sqlalchemy/orm/session.py", "execute"),
 )
 
 
@@ -121,8 +123,8 @@ def _print_stages(stats: pstats.Stats, count: int) -> None:
         matches = [(cc, nc, tt, ct) for (file, _line, func), (cc, nc, tt, ct, _callers) in stats.stats.items()
                    if func == name and file.endswith(suffix)]
         if matches:
-            cumulative = sum(m[3] for m in matches)
-            calls = sum(m[1] for m in matches)
+            # same-named functions in one file (Session.commit, SessionTransaction.commit) nest: take the outer
+            cumulative, calls = max((m[3], m[1]) for m in matches)
             print(f"  {label:36} {cumulative / count * 1000:7.3f} ms   ({calls / count:.1f} calls/request)")
     print()
 

@@ -6,12 +6,16 @@ from functools import cached_property
 
 from flask import Flask
 from redis import Redis
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bot import clock, db, redis_store, roles, tasks
 from bot.acl import Role
 from bot.messages import Inbound
 from bot.models import Member
+
+
+_ROSTER_NAME = select(Member.name).where(Member.userid == bindparam("userid"))
 
 
 class Context:
@@ -34,15 +38,27 @@ class Context:
 
     @cached_property
     def member(self) -> Member | None:
+        """The sender's full roster entry (ORM); handlers that only need the name use ``roster_name``."""
         return self.session.get(Member, self.user_id) if self.user_id else None
+
+    @cached_property
+    def roster_name(self) -> str | None:
+        """The sender's name on the roster, or None when not on it: one cheap query."""
+        if not self.user_id:
+            return None
+        return self.session.connection().execute(_ROSTER_NAME, {"userid": self.user_id}).scalar()
+
+    @property
+    def on_roster(self) -> bool:
+        return self.roster_name is not None
 
     @property
     def display_name(self) -> str:
-        return self.member.name if self.member else (self.inbound.sender_name or self.user_id)
+        return self.roster_name or self.inbound.sender_name or self.user_id
 
     @cached_property
     def standing(self) -> roles.Standing:
-        return roles.resolve(self.session, self.user_id, on_roster=self.member is not None,
+        return roles.resolve(self.session, self.user_id, on_roster=self.on_roster,
                              config_admins=tuple(self.config.get("BOT_ADMINS", ())))
 
     @property

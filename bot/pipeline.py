@@ -43,7 +43,7 @@ def _message(ctx: Context) -> Reply:
     text = normalize(ctx.inbound.text, bot_names=bot_names)
     if not text:
         return Reply(texts.GREETING)
-    if ctx.member is None and ctx.role < Role.ADMIN:
+    if not ctx.on_roster and ctx.role < Role.ADMIN:
         return _not_on_roster(ctx, text)
     registry = get_registry(ctx.app)
     cmd, rest = registry.match(text)

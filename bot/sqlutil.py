@@ -1,13 +1,24 @@
-"""Small SQL helpers that differ per dialect (SQLite and PostgreSQL)."""
+"""Small SQL helpers: dialect-specific statements, built once and reused on hot paths.
+
+A statement object reused with bound parameters is compiled once and served from SQLAlchemy's
+cache; building a new ``insert(...).values(...)`` per request costs more than SQLite's own work.
+"""
 from __future__ import annotations
+
+from functools import cache
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+_INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+
+
+@cache
+def _insert_ignoring(model, dialect: str):
+    return _INSERTS[dialect](model).on_conflict_do_nothing()
+
 
 def insert_ignoring_duplicates(session: Session, model, row: dict) -> int:
     """INSERT … ON CONFLICT DO NOTHING in one statement; returns 1 if inserted, 0 if a unique key existed."""
-    dialect = session.get_bind().dialect.name
-    insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[dialect]
-    result = session.execute(insert(model).values(**row).on_conflict_do_nothing())
-    return result.rowcount
+    connection = session.connection()
+    return connection.execute(_insert_ignoring(model, connection.dialect.name), row).rowcount

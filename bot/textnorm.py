@@ -23,6 +23,11 @@ def normalize(text: str, *, bot_names: tuple[str, ...] = ()) -> str:
     return text.lstrip("/").strip()
 
 
+def strip_mentions(text: str) -> str:
+    """Drop the leading @-mentions WeCom keeps in a group message ("@思政助手 打卡" → "打卡")."""
+    return _MENTION.sub("", (text or "").replace("\u2005", " ").strip()).strip()
+
+
 def command_key(word: str) -> str:
     """The lookup key of a command name or alias: normalised, lower-case, no trailing punctuation."""
     key = normalize(word).lower()

@@ -5,10 +5,10 @@ import json
 
 from bot.channels import fit_bytes
 from bot.messages import ChatType, Inbound, Kind, Reply
+from bot.textnorm import strip_mentions
 from bot.wecom.crypto import CallbackRejected
 
 STREAM_LIMIT = 20480
-WELCOME_EVENTS = ("enter_chat",)
 
 
 class AibotChannel:
@@ -39,7 +39,7 @@ class AibotChannel:
                       route={"response_url": data.get("response_url", ""), "aibotid": data.get("aibotid", "")})
         if msg_type == "text":
             text = (data.get("text") or {}).get("content", "") if isinstance(data.get("text"), dict) else ""
-            return Inbound(kind=Kind.TEXT, text=str(text), **common)
+            return Inbound(kind=Kind.TEXT, text=strip_mentions(str(text)), **common)
         if msg_type == "event":
             event = data.get("event") if isinstance(data.get("event"), dict) else {}
             return Inbound(kind=Kind.EVENT, event=str(event.get("eventtype", "")), **common)

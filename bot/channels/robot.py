@@ -4,6 +4,7 @@ from __future__ import annotations
 from bot import safexml
 from bot.channels import cdata, fit_bytes, parse_xml_plaintext, read_xml_envelope
 from bot.messages import ChatType, Inbound, Kind, Reply
+from bot.textnorm import strip_mentions
 from bot.wecom.crypto import CallbackRejected
 
 TEXT_LIMIT = 2048
@@ -34,7 +35,7 @@ class RobotChannel:
             route={"webhook_url": safexml.text_of(root, "WebhookUrl")},
         )
         if msg_type == "text":
-            return Inbound(kind=Kind.TEXT, text=safexml.text_of(root, "Text/Content"), **common)
+            return Inbound(kind=Kind.TEXT, text=strip_mentions(safexml.text_of(root, "Text/Content")), **common)
         if msg_type == "event":
             return Inbound(kind=Kind.EVENT, event=safexml.text_of(root, "Event/EventType"), **common)
         return Inbound(kind=Kind.OTHER, **common)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bot.models import CheckIn
@@ -32,10 +32,14 @@ def record(session: Session, *, userid: str, now: datetime, note: str, channel: 
     return CheckInResult(recorded, streak_of(days, today), month_count(days, today), existing_note)
 
 
+_DAYS = select(CheckIn.day).where(CheckIn.userid == bindparam("userid"), CheckIn.day >= bindparam("since"),
+                                   CheckIn.day <= bindparam("today"))
+
+
 def recent_days(session: Session, userid: str, today: date) -> list[date]:
     since = min(today.replace(day=1), today - timedelta(days=STREAK_HORIZON_DAYS))
-    query = select(CheckIn.day).where(CheckIn.userid == userid, CheckIn.day >= since, CheckIn.day <= today)
-    return sorted(session.scalars(query), reverse=True)
+    rows = session.connection().execute(_DAYS, {"userid": userid, "since": since, "today": today}).scalars()
+    return sorted(rows, reverse=True)
 
 
 def streak_of(days: list[date], today: date) -> int:

@@ -279,3 +279,13 @@ def test_robot_reply_in_a_group_mentions_the_sender(platform, zhang):
 def test_robot_reply_one_to_one_mentions_nobody(platform, zhang):
     reply = platform.say("打卡", channel="robot", chattype="single")
     assert reply.xml.find("Text/MentionedList") is None
+
+
+@pytest.mark.parametrize("channel", ["robot", "aibot"])
+def test_adapters_strip_the_mention_from_group_text(channel):
+    from bot.channels import all_channels
+
+    plaintext = (messages.robot_text if channel == "robot" else messages.aibot_text)("打卡 今天学习", user="u9")
+    inbound = all_channels()[channel].parse(plaintext)
+    assert inbound.text == "打卡 今天学习"
+    assert inbound.sender_id == "u9" and inbound.is_group
