@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 REAL_WECOM_API_BASE = "https://qyapi.weixin.qq.com/cgi-bin"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
+DEFAULT_UNIT_DIR = PROJECT_ROOT / "content_packs" / "demo_unit"
 
 DEMO_GROUP_ID = "wrkDemoGroup01"
 DEMO_GROUP_NAME = "水库管理所工作群"
@@ -89,6 +90,8 @@ def load_settings(environ: dict | None = None) -> dict:
         "REDIS_URL": _url("REDIS_URL", env.get("REDIS_URL"), ("redis://", "rediss://", "unix://")),
         "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{instance / 'szzs.sqlite'}",
         "WECOM_GROUP_WEBHOOKS": _webhooks(env.get("WECOM_GROUP_WEBHOOKS", "")),
+        # the unit's own data: roster, roles, goals, responsibility lists
+        "UNIT_DIR": _folder("UNIT_DIR", env.get("UNIT_DIR") or str(DEFAULT_UNIT_DIR)),
     }
     settings.update(_wecom(env, instance))
     if settings["DEMO_MODE"] and not settings["WECOM_GROUP_WEBHOOKS"]:
@@ -137,6 +140,12 @@ def _port(value: str) -> int:
     if not value.isdigit() or not 0 < int(value) < 65536:
         raise ConfigError(f"PORT must be a number between 1 and 65535, got {value!r}")
     return int(value)
+
+
+def _folder(name: str, value: str) -> str:
+    if not Path(value).is_dir():
+        raise ConfigError(f"{name} must be an existing folder, got {value!r}")
+    return value
 
 
 def _timezone(value: str) -> str:

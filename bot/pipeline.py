@@ -47,9 +47,13 @@ def _message(ctx: Context) -> Reply:
         return _not_on_roster(ctx, text)
     registry = get_registry(ctx.app)
     cmd, rest = registry.match(text)
-    if cmd is None:
-        return _unknown(text, registry.suggestions(text))
-    return _run(ctx, cmd, rest)
+    if cmd is not None:
+        return _run(ctx, cmd, rest)
+    for listener in registry.listeners:       # free sentences a capability understands; first match wins
+        reply = _as_reply(listener(ctx, text))
+        if reply is not None:
+            return reply
+    return _unknown(text, registry.suggestions(text))
 
 
 def _run(ctx: Context, cmd: Command, rest: str) -> Reply:

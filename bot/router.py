@@ -70,6 +70,7 @@ class CommandGroup:
     title: str
     commands: list[Command] = field(default_factory=list)
     events: dict[str, Callable] = field(default_factory=dict)
+    listeners: list[Callable] = field(default_factory=list)
 
     def command(self, name: str, *, summary: str, args=(), aliases=(), role: Role = Role.MEMBER,
                 where: Where = Where.ANY, example: str = "") -> Callable:
@@ -83,6 +84,11 @@ class CommandGroup:
             return func
 
         return decorator
+
+    def listener(self, func: Callable) -> Callable:
+        """Register ``func(ctx, text) -> Reply | None`` for text that is no command; None declines."""
+        self.listeners.append(func)
+        return func
 
     def on_event(self, *event_types: str) -> Callable:
         def decorator(func: Callable) -> Callable:
@@ -99,6 +105,7 @@ class CommandRegistry:
     def __init__(self) -> None:
         self.groups: list[CommandGroup] = []
         self.events: dict[str, Callable] = {}
+        self.listeners: list[Callable] = []
         self._by_key: dict[str, Command] = {}
         self._prefix_keys: list[str] = []
         self._words: dict[str, set[str]] = {}       # command name → words of its name and summary
@@ -116,6 +123,7 @@ class CommandRegistry:
             if event_type in self.events:
                 raise DuplicateCommand(f"event {event_type!r} is handled twice")
             self.events[event_type] = func
+        self.listeners += group.listeners
         self.groups.append(group)
         # longest first, so "取消报名" wins over "取消" when people type without a space
         self._prefix_keys = sorted((k for k in self._by_key if len(k) >= 2), key=len, reverse=True)

@@ -19,5 +19,8 @@ class Base(DeclarativeBase):
 from bot.models.core import AuditEntry, Member, OrgUnit, RoleGrant, UnknownSender  # noqa: E402
 from bot.models.messaging import Delivery  # noqa: E402
 from bot.models.checkins import CheckIn  # noqa: E402
+from bot.models.responsibilities import TargetLetterConfirmation  # noqa: E402
+from bot.models.study import Leave, StudyLog  # noqa: E402
 
-__all__ = ["Base", "AuditEntry", "CheckIn", "Delivery", "Member", "OrgUnit", "RoleGrant", "UnknownSender"]
+__all__ = ["Base", "AuditEntry", "CheckIn", "Delivery", "Leave", "Member", "OrgUnit", "RoleGrant", "StudyLog",
+           "TargetLetterConfirmation", "UnknownSender"]

@@ -101,3 +101,20 @@ def test_free_sentences_find_commands_by_shared_words():
     registry.include(group)
     assert registry.suggestions("怎么查看个人信息")[0].name == "我的"
     assert registry.suggestions("学习心得写在哪里")[0].name == "打卡"
+
+
+def test_listeners_are_collected_in_order():
+    first, second = CommandGroup("a", title="a"), CommandGroup("b", title="b")
+
+    @first.listener
+    def one(ctx, text):
+        return None
+
+    @second.listener
+    def two(ctx, text):
+        return "ok"
+
+    registry = CommandRegistry()
+    registry.include(first)
+    registry.include(second)
+    assert registry.listeners == [one, two]
