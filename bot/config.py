@@ -90,6 +90,7 @@ def load_settings(environ: dict | None = None) -> dict:
         "REDIS_URL": _url("REDIS_URL", env.get("REDIS_URL"), ("redis://", "rediss://", "unix://")),
         "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{instance / 'szzs.sqlite'}",
         "WECOM_GROUP_WEBHOOKS": _webhooks(env.get("WECOM_GROUP_WEBHOOKS", "")),
+        "CHECKIN_REMINDER_TIME": _clock_time("CHECKIN_REMINDER_TIME", env.get("CHECKIN_REMINDER_TIME") or "16:30"),
         # the unit's own data: roster, roles, goals, responsibility lists
         "UNIT_DIR": _folder("UNIT_DIR", env.get("UNIT_DIR") or str(DEFAULT_UNIT_DIR)),
     }
@@ -140,6 +141,13 @@ def _port(value: str) -> int:
     if not value.isdigit() or not 0 < int(value) < 65536:
         raise ConfigError(f"PORT must be a number between 1 and 65535, got {value!r}")
     return int(value)
+
+
+def _clock_time(name: str, value: str) -> str:
+    match = re.match(r"^([01]?\d|2[0-3]):([0-5]\d)$", value)
+    if not match:
+        raise ConfigError(f"{name} must be a time of day such as 16:30, got {value!r}")
+    return f"{int(match.group(1)):02d}:{match.group(2)}"
 
 
 def _folder(name: str, value: str) -> str:

@@ -3,17 +3,17 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Sequence
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.models.messaging import Delivery, DeliveryStatus
+from bot.sqlutil import chunks
 
 log = logging.getLogger(__name__)
 _SENDING, _SENT, _FAILED = (s.value for s in (DeliveryStatus.SENDING, DeliveryStatus.SENT, DeliveryStatus.FAILED))
-_SQL_CHUNK = 500                # ids per IN (...) clause
 
 
 class Ledger:
@@ -63,7 +63,7 @@ class Ledger:
 
     def release(self, push_id: str, recipients: Sequence[str]) -> None:
         """Delete our ``sending`` claims after a retryable failure, so the retry sends."""
-        for chunk in chunks(list(recipients), _SQL_CHUNK):
+        for chunk in chunks(list(recipients)):
             self._session.execute(delete(Delivery).where(
                 Delivery.push_id == push_id, Delivery.recipient.in_(chunk),
                 Delivery.status == _SENDING))
@@ -71,7 +71,7 @@ class Ledger:
 
     def _statuses(self, push_id: str, recipients: Sequence[str]) -> dict[str, str]:
         found: dict[str, str] = {}
-        for chunk in chunks(list(recipients), _SQL_CHUNK):
+        for chunk in chunks(list(recipients)):
             query = select(Delivery.recipient, Delivery.status).where(
                 Delivery.push_id == push_id, Delivery.recipient.in_(chunk))
             found.update((r, s) for r, s in self._session.execute(query))
@@ -102,7 +102,7 @@ class Ledger:
         return claimed
 
     def _set(self, push_id: str, recipients: Sequence[str], **values) -> None:
-        for chunk in chunks(list(recipients), _SQL_CHUNK):
+        for chunk in chunks(list(recipients)):
             self._session.execute(
                 update(Delivery)
                 .where(Delivery.push_id == push_id, Delivery.recipient.in_(chunk),
@@ -118,8 +118,3 @@ def recent_failures(session: Session, limit: int = 20) -> list[Delivery]:
              .order_by(Delivery.updated_at.desc(), Delivery.id.desc()).limit(limit)
              .execution_options(populate_existing=True))
     return list(session.scalars(query))
-
-
-def chunks(items: list, size: int) -> Iterator[list]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]

@@ -18,7 +18,8 @@ from typing import Callable, Iterable, Mapping, Protocol, Sequence
 from redis import Redis
 from sqlalchemy.orm import Session
 
-from bot.ledger import Ledger, chunks
+from bot.ledger import Ledger
+from bot.sqlutil import chunks
 from bot.outgoing import APP, GROUP, File, Image, Markdown, Message, News, Text, Voice, split_message
 from bot.ratelimit import WEBHOOK_LIMITS, Limit, acquire_many, member_limits
 from bot.wecom.errors import WeComError

@@ -6,6 +6,7 @@ cache; building a new ``insert(...).values(...)`` per request costs more than SQ
 from __future__ import annotations
 
 from functools import cache
+from typing import Iterator
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -22,3 +23,13 @@ def insert_ignoring_duplicates(session: Session, model, row: dict) -> int:
     """INSERT … ON CONFLICT DO NOTHING in one statement; returns 1 if inserted, 0 if a unique key existed."""
     connection = session.connection()
     return connection.execute(_insert_ignoring(model, connection.dialect.name), row).rowcount
+
+
+# ids per IN (...) clause: well under SQLite's limit on bound variables
+IN_CHUNK = 500
+
+
+def chunks(items: list, size: int = IN_CHUNK) -> Iterator[list]:
+    """``items`` in consecutive slices of at most ``size``."""
+    for start in range(0, len(items), size):
+        yield items[start:start + size]

@@ -1,3 +1,3 @@
 """Capabilities, one module each. create_app imports these by name; HANDLER_MODULES may override."""
 
-ENABLED_BY_DEFAULT = ("help", "checkins", "profile", "admin")
+ENABLED_BY_DEFAULT = ("help", "checkins", "study", "progress", "profile", "leave", "admin", "responsibilities")

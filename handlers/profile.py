@@ -5,19 +5,22 @@ from bot import cohorts, org
 from bot.acl import ROLE_NAMES
 from bot.messages import Reply
 from bot.router import CommandGroup
-from handlers._services import checkins
+from handlers._services import checkins, progress
+from handlers._services.goals import get_goals
+from handlers.progress import describe
 
 group = CommandGroup("profile", title="个人信息")
 
 
-@group.command("我的", aliases=("我", "个人信息", "me", "profile"), summary="查看我的信息、所属人群和本月情况")
+@group.command("我的", aliases=("我", "个人信息", "me", "profile"), summary="查看我的信息、所属人群和本月学习情况")
 def my_profile(ctx):
     member = ctx.member
     if member is None:
         return Reply(f"{ctx.display_name}，您是管理员，但还不在名册中，所以没有个人学习记录。")
     today = ctx.now.date()
     days = checkins.recent_days(ctx.session, member.userid, today)
-    groups = cohorts.get_rules(ctx.app).cohorts_of(member, today=today)
+    rules = cohorts.get_rules(ctx.app)
+    groups = rules.cohorts_of(member, today=today)
     lines = [
         f"{member.name}（工号 {member.userid}）",
         f"所在单位：{org.org_path(member)}",
@@ -27,6 +30,8 @@ def my_profile(ctx):
         f"本月（{today.month} 月）打卡 {checkins.month_count(days, today)} 次，"
         f"已连续打卡 {checkins.streak_of(days, today)} 天。",
     ]
+    mine = progress.measure(ctx.session, [member], day=today, goals=get_goals(ctx.app), rules=rules)[0]
+    lines += describe(mine)[:2]
     if today not in days:
         lines.append("今天还没打卡，发送「打卡」就行。")
     return Reply("\n".join(lines))

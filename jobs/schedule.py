@@ -28,11 +28,28 @@ class Entry:
 
 
 def entries() -> tuple[Entry, ...]:
+    """What runs when; read inside the tick's app context, so entries may depend on settings."""
     from jobs.alerts import alert_admins_of_failures
+    from jobs.reminders import remind_unchecked_members
 
+    reminder_at = current_app.config.get("CHECKIN_REMINDER_TIME", "16:30")
     return (
         Entry("delivery-failure-alerts", "*/10 * * * *", alert_admins_of_failures),
+        # every day: the job itself skips weekends and holidays and runs on 调休 workdays
+        Entry("checkin-reminders", daily_at(reminder_at), remind_unchecked_members),
     )
+
+
+def daily_at(hhmm: str) -> str:
+    """The cron expression for every day at ``hhmm`` ("16:30" → "30 16 * * *").
+
+    Raises:
+        ValueError: ``hhmm`` is not a time of day written HH:MM.
+    """
+    hour, _, minute = hhmm.partition(":")
+    if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
+        raise ValueError(f"not a time of day (HH:MM): {hhmm!r}")
+    return f"{int(minute)} {int(hour)} * * *"
 
 
 @app_job

@@ -41,6 +41,9 @@ def test_defaults(tmp_path):
     ("WECOM_API_BASE", "ftp://example"),
     ("WECOM_GROUP_WEBHOOKS", "no-equals-sign"),
     ("WECOM_GROUP_WEBHOOKS", "{broken json"),
+    ("CHECKIN_REMINDER_TIME", "25:00"),
+    ("CHECKIN_REMINDER_TIME", "half past four"),
+    ("UNIT_DIR", "/no/such/folder"),
 ])
 def test_malformed_setting_is_named(tmp_path, name, value):
     with pytest.raises(ConfigError) as caught:
