@@ -55,7 +55,8 @@ class Command:
 
     @property
     def audited(self) -> bool:
-        return self.role >= Role.ADMIN
+        """Leaders' and admins' commands go to the audit log (who, what, when, result)."""
+        return self.role >= Role.LEADER
 
     def usage(self) -> str:
         parts = [f"<{a.shown}>" if a.required else f"[{a.shown}]" for a in self.args]
@@ -71,6 +72,7 @@ class CommandGroup:
     commands: list[Command] = field(default_factory=list)
     events: dict[str, Callable] = field(default_factory=dict)
     listeners: list[Callable] = field(default_factory=list)
+    init_hooks: list[Callable] = field(default_factory=list)
 
     def command(self, name: str, *, summary: str, args=(), aliases=(), role: Role = Role.MEMBER,
                 where: Where = Where.ANY, example: str = "") -> Callable:
@@ -88,6 +90,11 @@ class CommandGroup:
     def listener(self, func: Callable) -> Callable:
         """Register ``func(ctx, text) -> Reply | None`` for text that is no command; None declines."""
         self.listeners.append(func)
+        return func
+
+    def on_init(self, func: Callable) -> Callable:
+        """Register ``func(app)``, run by create_app: load and validate the module's data at start."""
+        self.init_hooks.append(func)
         return func
 
     def on_event(self, *event_types: str) -> Callable:
@@ -214,6 +221,9 @@ def init_app(app: Flask, modules: list[str] | tuple[str, ...] | None = None) -> 
             raise RuntimeError(f"handlers.{name} has no CommandGroup named 'group'")
         registry.include(group)
     app.extensions[EXTENSION] = registry
+    for group in registry.groups:
+        for hook in group.init_hooks:
+            hook(app)
 
 
 def get_registry(app: Flask | None = None) -> CommandRegistry:

@@ -13,6 +13,7 @@ from handlers._services.goals import Month, get_goals
 from handlers.study import NOT_ON_ROSTER
 
 group = CommandGroup("progress", title="学习进度")
+group.on_init(get_goals)          # a malformed goals.yaml stops the start
 BEHIND_LISTED = 10
 
 

@@ -1,14 +1,17 @@
-"""Tell admins, one-to-one, about deliveries WeCom refused (errcodes that retrying will not fix)."""
+"""Tell admins, one-to-one, what needs a person: deliveries WeCom refused (errcodes that retrying
+will not fix), and a holiday calendar that is about to run out."""
 from __future__ import annotations
+
+from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import select
 
-from bot import db, keys, redis_store
-from bot.outgoing import Text
+from bot import db, keys, redis_store, workdays
 from bot.models import Delivery, RoleGrant
 from bot.models.messaging import DeliveryStatus
 from bot.outbox import enqueue_to_members
+from bot.outgoing import Text
 from bot.tasks import app_job
 
 MAX_LISTED = 10
@@ -42,6 +45,22 @@ def alert_admins_of_failures(*, due: str) -> int:
     enqueue_to_members(f"alert-failures-{failures[-1].id}", admins, Text("\n".join(lines)))
     redis.set(keys.ALERTED_UP_TO, failures[-1].id)
     return len(failures)
+
+
+@app_job
+def warn_admins_of_calendar_end(*, due: str) -> list[int]:
+    """From December on, and whenever the current year is missing, tell admins (once per year) that
+    the holiday calendar needs updating; until then reminders fall back to Monday to Friday."""
+    today = datetime.fromisoformat(due).date()
+    years = [today.year] + ([today.year + 1] if today.month == 12 else [])
+    missing = [year for year in years if not workdays.covers(year)]
+    admins = _admins(db.get_session())
+    for year in missing:
+        text = (f"【节假日日历提醒】系统里的法定节假日和调休数据还没有 {year} 年的。"
+                f"在更新之前，{year} 年的打卡提醒只按周一到周五发送，会漏掉调休上班日、误发节假日。"
+                "请让运维人员升级 chinese-calendar 软件包（requirements.txt）后重启。")
+        enqueue_to_members(f"calendar-coverage-{year}", admins, Text(text))
+    return missing
 
 
 def _admins(session) -> list[str]:

@@ -168,3 +168,12 @@ def test_leave_bad_input_changes_nothing(platform, office, text, answer):
 def test_leave_list(platform, office):
     say(platform, "请假 patrol2 11-20 11-24 病假", "head1")
     assert "巡查二：11-20 至 11-24（病假）" in say(platform, "请假名单", "head1")
+
+
+def test_leave_is_audited(platform, office):
+    from bot.models import AuditEntry
+
+    say(platform, "请假 巡查二 明天 事假", "patrol1")
+    entry = db.get_session().scalars(select(AuditEntry)).one()
+    assert (entry.actor, entry.command, entry.result) == ("patrol1", "请假", "ok")
+    assert "巡查二 明天 事假" in entry.arguments

@@ -58,3 +58,14 @@ def test_a_send_whose_retries_ran_out_is_recorded_and_reported(sender, standin_u
     assert alert_admins_of_failures(due="2026-11-25T09:40:00+08:00") == 2
     content = messages(standin_url, recipient="admin01")[0]["body"]["text"]["content"]
     assert "weekly-2" in content and "user:u002" in content
+
+
+def test_admins_hear_once_when_next_years_holidays_are_missing(sender, standin_url):
+    from jobs.alerts import warn_admins_of_calendar_end
+
+    assert warn_admins_of_calendar_end(due="2026-11-01T09:05:00+08:00") == []
+    assert messages(standin_url) == []
+    assert warn_admins_of_calendar_end(due="2026-12-01T09:05:00+08:00") == [2027]
+    assert warn_admins_of_calendar_end(due="2027-01-01T09:05:00+08:00") == [2027]     # still missing: no repeat
+    to_admin = messages(standin_url, recipient="admin01")
+    assert len(to_admin) == 1 and "2027 年" in to_admin[0]["body"]["text"]["content"]
