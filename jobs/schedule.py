@@ -29,7 +29,7 @@ class Entry:
 
 def entries() -> tuple[Entry, ...]:
     """What runs when; read inside the tick's app context, so entries may depend on settings."""
-    from jobs.alerts import alert_admins_of_failures
+    from jobs.alerts import alert_admins_of_failures, warn_admins_of_calendar_end
     from jobs.reminders import remind_unchecked_members
 
     reminder_at = current_app.config.get("CHECKIN_REMINDER_TIME", "16:30")
@@ -37,6 +37,8 @@ def entries() -> tuple[Entry, ...]:
         Entry("delivery-failure-alerts", "*/10 * * * *", alert_admins_of_failures),
         # every day: the job itself skips weekends and holidays and runs on 调休 workdays
         Entry("checkin-reminders", daily_at(reminder_at), remind_unchecked_members),
+        # the first of each month: is the holiday calendar about to run out?
+        Entry("calendar-coverage", "5 9 1 * *", warn_admins_of_calendar_end),
     )
 
 
