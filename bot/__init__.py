@@ -23,6 +23,7 @@ def create_app(config: dict | None = None, *, redis: Redis | None = None, clock:
 
     Raises:
         ConfigError: a setting is missing or malformed.
+        PackError: a content pack is invalid (every error, with file and line).
         DuplicateCommand: two commands claim the same name or alias.
     """
     settings = load_settings() if config is None else dict(config)
@@ -42,7 +43,12 @@ def create_app(config: dict | None = None, *, redis: Redis | None = None, clock:
 
     nlp.load()
     cohorts.init_app(app)
+    import content_packs
+    from content_packs.cli import register_cli as register_packs_cli
+
+    content_packs.init_app(app)          # every pack validated: an invalid one stops the start
     register_cli(app)
+    register_packs_cli(app)
     from bot.cli_db import db_cli
 
     app.cli.add_command(db_cli)

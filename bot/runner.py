@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+import content_packs
 from bot.config import DEMO_GROUP_NAME, PROJECT_ROOT, ConfigError, load_settings
 
 STOP_ORDER = ("cron", "web", "worker", "valkey")
@@ -48,6 +49,10 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     try:
+        problems = content_packs.check_all()
+        if problems:
+            print("内容包有误 / invalid content packs:\n" + "\n".join(problems), file=sys.stderr)
+            return 2
         env = _prepare(settings, instance, children, run_file)
         for name, command in _roles(settings).items():
             children[name] = _spawn(command, env)

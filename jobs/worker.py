@@ -5,6 +5,7 @@ import sys
 from rq import Worker
 
 from bot.config import ConfigError
+from content_packs import PackError
 from bot.tasks import worker_app
 
 
@@ -12,7 +13,7 @@ class AppWorker(Worker):
     def __init__(self, *args, **kwargs):
         try:
             worker_app()
-        except ConfigError as exc:
+        except (ConfigError, PackError) as exc:
             print(f"配置错误 / configuration error: {exc}", file=sys.stderr, flush=True)
             sys.exit(2)
         super().__init__(*args, **kwargs)

@@ -1,0 +1,87 @@
+"""`flask --app bot packs check | import-questions FILE --pack DIR | export-questions PACK_ID OUT.xlsx`."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+import content_packs
+from content_packs.quiz_import import export_questions, import_questions
+
+packs_cli = AppGroup("packs", help="内容包：校验、导入题目、导出题目。")
+
+
+def register_cli(app: Flask) -> None:
+    """Add the ``packs`` command group to ``flask``."""
+    app.cli.add_command(packs_cli)
+
+
+@packs_cli.command("check")
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path),
+              help="内容包所在目录（默认为配置 CONTENT_PACKS_DIR 或 content_packs/）")
+def check_command(root: Path | None) -> None:
+    """校验全部内容包，列出每处错误（文件:行号）；有错误时退出码为 1。"""
+    root = root or content_packs.packs_root(current_app)
+    errors = content_packs.check_all(root, cohorts=_cohort_names())
+    if errors:
+        for error in errors:
+            click.echo(error)
+        click.echo(f"共 {len(errors)} 处错误", err=True)
+        raise click.exceptions.Exit(1)
+    count = len(content_packs.load_all(root))
+    click.echo(f"全部 {count} 个内容包校验通过")
+
+
+@packs_cli.command("import-questions")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--pack", "pack_dir", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="要导入到的内容包目录，如 content_packs/quiz_dam_safety")
+def import_command(file: Path, pack_dir: Path) -> None:
+    """从 Excel/CSV（题型、题目、选项A…F、答案、知识点、难度、解析、出处）或 GIFT 文本导入题目。
+
+    有任何一行出错则不导入；导入后内容包版本号加 1。
+    """
+    report = import_questions(file, pack_dir)
+    _audit(f"{file} --pack {pack_dir}", report.ok, report.summary())
+    click.echo(report.summary())
+    if not report.ok:
+        raise click.exceptions.Exit(1)
+
+
+@packs_cli.command("export-questions")
+@click.argument("pack_id")
+@click.argument("out", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+def export_command(pack_id: str, out: Path) -> None:
+    """把题库 PACK_ID 导出为 Excel（与导入的格式相同，可审阅后再导入）。"""
+    packs = content_packs.load_all(content_packs.packs_root(current_app))
+    pack = packs.get(pack_id)
+    if pack is None or pack.kind != "quiz":
+        quizzes = "、".join(sorted(p.id for p in packs.values() if p.kind == "quiz"))
+        raise click.ClickException(f"没有题库「{pack_id}」。可用：{quizzes}")
+    count = export_questions(pack, out)
+    click.echo(f"已导出 {count} 道题（{pack.ref}）到 {out}")
+
+
+def _cohort_names() -> list[str] | None:
+    rules = current_app.extensions.get(content_packs.COHORTS_EXTENSION)
+    return getattr(rules, "names", None)
+
+
+def _audit(arguments: str, ok: bool, detail: str) -> None:
+    """Record the import in the audit log when the app has a database (it has under `flask --app bot`)."""
+    if "szzs.db" not in current_app.extensions:
+        return
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot import audit, clock, db
+
+    session = db.get_session()
+    try:
+        audit.record(session, actor="cli", command="packs import-questions", arguments=arguments,
+                     result="ok" if ok else "rejected", at=clock.now(), detail=detail)
+        session.commit()
+    except SQLAlchemyError as exc:
+        session.rollback()
+        click.echo(f"注意：审计日志没有记录成功（{exc.__class__.__name__}），请检查数据库", err=True)

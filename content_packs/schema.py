@@ -1,0 +1,189 @@
+"""What a content pack is: the manifest (pack.yaml), quiz questions, and the loaded Pack."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (BaseModel, ConfigDict, Field, StrictInt, StringConstraints, ValidationError,
+                      ValidationInfo, field_validator)
+
+from content_packs import answers
+from content_packs.answers import LETTERS, AnswerError
+
+KINDS = ("quiz",)              # a later issue adds "push"; the loader has one payload reader per kind
+QUESTION_TYPES = {"single": "单选题", "multiple": "多选题", "truefalse": "判断题", "fill": "填空题"}
+MIN_OPTIONS, MAX_OPTIONS = 2, 6
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+
+Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+# pydantic's wording for the mistakes people make when editing YAML by hand
+_MESSAGES = {
+    "missing": "缺少此项（必填）", "extra_forbidden": "不认识这一项（拼写错误？）",
+    "string_type": "应为文字", "string_too_short": "不能为空",
+    "string_pattern_mismatch": "只能用小写英文字母、数字、- 和 _，以字母或数字开头，最长 64 位",
+    "int_type": "应为整数", "int_parsing": "应为整数", "int_from_float": "应为整数",
+    "greater_than_equal": "应不小于 {ge}", "less_than_equal": "应不大于 {le}",
+    "too_short": "至少要写 {min_length} 项", "list_type": "应为列表", "tuple_type": "应为列表",
+    "dict_type": "应为一组 字母: 选项内容", "model_type": "应为一组 键: 值（YAML 映射）",
+    "literal_error": "题型只能是 single（单选）、multiple（多选）、truefalse（判断）或 fill（填空）",
+}
+
+
+class Manifest(BaseModel):
+    """pack.yaml: what every pack has, whatever its kind."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: Slug
+    version: StrictInt = Field(ge=1)
+    title: Text
+    kind: str
+    topics: tuple[Text, ...] = Field(min_length=1)
+    audience: tuple[Text, ...] = ()          # cohort names; empty = everyone
+    description: Text
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        if value not in KINDS:
+            raise ValueError(f"不认识的内容包类型「{value}」，目前支持：{'、'.join(KINDS)}")
+        return value
+
+
+class Question(BaseModel):
+    """One quiz question; ``answer`` is canonical: "B", "ACD", True/False, or accepted fill-in texts."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # field order matters: the validators of options and answer read type (and options) from info.data
+    id: Slug
+    type: Literal["single", "multiple", "truefalse", "fill"]
+    text: Text
+    options: dict[str, Text] = Field(default_factory=dict)
+    answer: str | bool | tuple[str, ...]
+    topics: tuple[Text, ...] = Field(min_length=1)
+    difficulty: StrictInt = Field(ge=1, le=3)
+    explanation: Text
+    source: Text
+
+    @field_validator("options")
+    @classmethod
+    def _options_fit_type(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        qtype = info.data.get("type")
+        if qtype in ("truefalse", "fill"):
+            if value:
+                raise ValueError(f"{QUESTION_TYPES[qtype]}不需要选项")
+            return value
+        if qtype is None:
+            return value
+        if not MIN_OPTIONS <= len(value) <= MAX_OPTIONS:
+            raise ValueError(f"{QUESTION_TYPES[qtype]}应有 {MIN_OPTIONS}–{MAX_OPTIONS} 个选项，实际有 {len(value)} 个")
+        expected = LETTERS[: len(value)]
+        if "".join(value) != expected:
+            raise ValueError(f"选项应依次为 {'、'.join(expected)}，实际为 {'、'.join(map(str, value))}")
+        return value
+
+    @field_validator("answer", mode="before")
+    @classmethod
+    def _answer_fits_type(cls, value: Any, info: ValidationInfo) -> Any:
+        qtype, options = info.data.get("type"), info.data.get("options")
+        try:
+            return canonical_answer(qtype, value, options)
+        except AnswerError as exc:
+            raise ValueError(str(exc)) from None
+
+    def is_correct(self, reply: str) -> bool:
+        """Whether a member's reply ("b", "A C", "对", "八") answers this question."""
+        return answers.is_correct(self.type, self.answer, reply)
+
+    @property
+    def answer_label(self) -> str:
+        """The answer as shown after answering: B, ACD, 正确, "8 | 八"."""
+        return answers.answer_label(self.type, self.answer)
+
+
+def canonical_answer(qtype: str | None, value: Any, options: dict[str, str] | None) -> Any:
+    """The answer in canonical form for ``qtype``; ``options`` (when known) bounds the letters.
+
+    Raises:
+        AnswerError: the answer does not fit the question type or its options.
+    """
+    if qtype == "truefalse":
+        return answers.parse_truth(value)
+    if qtype == "fill":
+        return answers.parse_accepted(value)
+    if qtype not in ("single", "multiple"):
+        return value if isinstance(value, (str, bool)) else answers.parse_accepted(value)
+    if isinstance(value, bool):
+        raise AnswerError(f"{QUESTION_TYPES[qtype]}的答案应为选项字母，不是 true/false")
+    letters = answers.parse_letters(value)
+    if qtype == "single" and len(letters) != 1:
+        raise AnswerError("单选题的答案只能是一个选项字母")
+    if qtype == "multiple" and len(letters) < 2:
+        raise AnswerError("多选题至少要有两个正确选项（只有一个时请改为单选题）")
+    missing = [letter for letter in letters if options is not None and letter not in options]
+    if missing:
+        allowed = "、".join(options or {}) or "无"
+        raise AnswerError(f"答案中的「{''.join(missing)}」不是本题的选项（可选：{allowed}）")
+    return letters
+
+
+@dataclass(frozen=True)
+class Pack:
+    """A loaded, valid pack. Records that refer to it store ``id`` and ``version`` (see ``ref``)."""
+
+    manifest: Manifest
+    folder: Path
+    questions: tuple[Question, ...] = ()
+
+    @property
+    def id(self) -> str:
+        return self.manifest.id
+
+    @property
+    def version(self) -> int:
+        return self.manifest.version
+
+    @property
+    def title(self) -> str:
+        return self.manifest.title
+
+    @property
+    def kind(self) -> str:
+        return self.manifest.kind
+
+    @property
+    def audience(self) -> tuple[str, ...]:
+        return self.manifest.audience
+
+    @property
+    def ref(self) -> str:
+        """``id@version``: the pack as scheduled jobs and stored answers name it."""
+        return f"{self.id}@{self.version}"
+
+    def question(self, question_id: str) -> Question:
+        """The question with this id. Raises KeyError when the pack has none."""
+        for question in self.questions:
+            if question.id == question_id:
+                return question
+        raise KeyError(question_id)
+
+    def is_for(self, cohorts: list[str] | tuple[str, ...] | set[str]) -> bool:
+        """Whether a member in these cohorts is in the pack's audience (empty audience = everyone)."""
+        return not self.audience or bool(set(self.audience) & set(cohorts))
+
+
+def describe(exc: ValidationError) -> list[tuple[tuple[Any, ...], str]]:
+    """Each pydantic error as (location, Chinese message)."""
+    out = []
+    for error in exc.errors():
+        template = _MESSAGES.get(error["type"])
+        if template:
+            message = template.format(**error.get("ctx", {}))
+        else:
+            message = error["msg"].removeprefix("Value error, ")
+        out.append((tuple(error["loc"]), message))
+    return out
