@@ -91,6 +91,7 @@ def load_settings(environ: dict | None = None) -> dict:
         "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{instance / 'szzs.sqlite'}",
         "WECOM_GROUP_WEBHOOKS": _webhooks(env.get("WECOM_GROUP_WEBHOOKS", "")),
         "CHECKIN_REMINDER_TIME": _clock_time("CHECKIN_REMINDER_TIME", env.get("CHECKIN_REMINDER_TIME") or "16:30"),
+        "MIDMONTH_NUDGE_DAY": _day_of_month("MIDMONTH_NUDGE_DAY", env.get("MIDMONTH_NUDGE_DAY") or "15"),
         # the unit's own data: roster, roles, goals, responsibility lists
         "UNIT_DIR": _folder("UNIT_DIR", env.get("UNIT_DIR") or str(DEFAULT_UNIT_DIR)),
     }
@@ -140,6 +141,12 @@ def _wecom(env: dict, instance: Path) -> dict:
 def _port(value: str) -> int:
     if not value.isdigit() or not 0 < int(value) < 65536:
         raise ConfigError(f"PORT must be a number between 1 and 65535, got {value!r}")
+    return int(value)
+
+
+def _day_of_month(name: str, value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 28:
+        raise ConfigError(f"{name} must be a day of the month from 1 to 28, got {value!r}")
     return int(value)
 
 

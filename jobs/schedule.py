@@ -30,6 +30,7 @@ class Entry:
 def entries() -> tuple[Entry, ...]:
     """What runs when; read inside the tick's app context, so entries may depend on settings."""
     from jobs.alerts import alert_admins_of_failures, warn_admins_of_calendar_end
+    from jobs.closed_loop import configured_nudge_day, nudge_members_behind, send_month_end_reports
     from jobs.reminders import remind_unchecked_members
 
     reminder_at = current_app.config.get("CHECKIN_REMINDER_TIME", "16:30")
@@ -39,6 +40,10 @@ def entries() -> tuple[Entry, ...]:
         Entry("checkin-reminders", daily_at(reminder_at), remind_unchecked_members),
         # the first of each month: is the holiday calendar about to run out?
         Entry("calendar-coverage", "5 9 1 * *", warn_admins_of_calendar_end),
+        # from MIDMONTH_NUDGE_DAY on: the job nudges on the first workday of those days only
+        Entry("midmonth-nudge", f"0 9 {configured_nudge_day()}-31 * *", nudge_members_behind),
+        # the first of each month: feedback on the month that ended
+        Entry("month-end-reports", "30 8 1 * *", send_month_end_reports),
     )
 
 

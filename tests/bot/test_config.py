@@ -44,6 +44,8 @@ def test_defaults(tmp_path):
     ("CHECKIN_REMINDER_TIME", "25:00"),
     ("CHECKIN_REMINDER_TIME", "half past four"),
     ("UNIT_DIR", "/no/such/folder"),
+    ("MIDMONTH_NUDGE_DAY", "31"),
+    ("MIDMONTH_NUDGE_DAY", "mid"),
 ])
 def test_malformed_setting_is_named(tmp_path, name, value):
     with pytest.raises(ConfigError) as caught:

@@ -1,21 +1,8 @@
 """Deliveries WeCom refused reach the admins, once, through the real outbound path and the stand-in."""
-import fakeredis
-import pytest
-
-from bot import create_app, db, outbox
+from bot import outbox
 from bot.outgoing import Text
 from jobs.alerts import alert_admins_of_failures
-from tests.conftest import make_settings
 from tests.standin_http import control, messages
-
-
-@pytest.fixture
-def sender(tmp_path, fake_server, standin_url, clock):
-    app = create_app(make_settings(tmp_path / "bot", WECOM_API_BASE=standin_url),
-                     redis=fakeredis.FakeRedis(server=fake_server), clock=clock)
-    with app.app_context():
-        db.create_all(app)
-        yield app
 
 
 def test_refused_delivery_is_reported_to_admins_once(sender, standin_url):

@@ -1,7 +1,6 @@
 """The check-in reminder: who gets it, on which days, once, through the real outbound path to the stand-in."""
 from datetime import date, datetime, timezone
 
-import fakeredis
 import pytest
 from rq import SimpleWorker
 
@@ -12,15 +11,6 @@ from jobs.reminders import remind_unchecked_members
 from tests import factories
 from tests.conftest import SHANGHAI, make_settings
 from tests.standin_http import messages
-
-
-@pytest.fixture
-def sender(tmp_path, fake_server, standin_url, clock):
-    app = create_app(make_settings(tmp_path / "bot", WECOM_API_BASE=standin_url),
-                     redis=fakeredis.FakeRedis(server=fake_server), clock=clock)
-    with app.app_context():
-        db.create_all(app)
-        yield app
 
 
 def at(day: date, hour=16, minute=30) -> datetime:
