@@ -17,6 +17,11 @@ def find_member(session: Session, userid: str) -> Member | None:
     return session.get(Member, userid.strip()) if userid and userid.strip() else None
 
 
+def members_named(session: Session, name: str) -> list[Member]:
+    """Members whose name is exactly ``name`` (names can repeat; callers decide what to do)."""
+    return list(session.scalars(select(Member).where(Member.name == name)))
+
+
 def units_under(session: Session, org_unit_id: int) -> set[int]:
     """The ids of a unit and all its descendants; empty when the unit does not exist.
 

@@ -55,7 +55,7 @@ def list_leave(ctx):
 def _target(ctx, who: str) -> tuple[Member | None, str | None]:
     found = ctx.session.get(Member, who)
     if found is None:
-        named = ctx.session.scalars(select(Member).where(Member.name == who)).all()
+        named = org.members_named(ctx.session, who)
         if len(named) > 1:
             return None, f"名册里有 {len(named)} 位「{who}」，请改用工号。"
         found = named[0] if named else None

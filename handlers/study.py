@@ -1,8 +1,10 @@
 """学习 and 撤销: members log study time in their own words; self-reports are capped per day."""
 from __future__ import annotations
 
-from bot import cohorts
+from bot import cohorts, org
+from bot.acl import Role
 from bot.messages import Reply
+from bot.models.study import StudySource
 from bot.router import Arg, CommandGroup
 from handlers._format import hours
 from handlers._services import progress, study
@@ -41,6 +43,39 @@ def undo_study(ctx):
     topic = f"（{entry.topic}）" if entry.topic else ""
     return Reply(f"已撤销今天 {entry.created_at.astimezone(ctx.now.tzinfo):%H:%M} 记录的 "
                  f"{hours(entry.minutes)} 小时学习{topic}。")
+
+
+@group.command("登记学习", aliases=("补记学习",), role=Role.ADMIN,
+               summary="管理员登记集体学习（如观看直播、回放），按系统记录计入，不受每日上限",
+               args=[Arg("who", label="工号/姓名/部门", help="多人用逗号分隔，也可写部门或班组名"),
+                     Arg("what", label="时长 主题", rest=True)],
+               example="登记学习 工程管理科 1.5小时 防汛政策直播")
+def register_group_study(ctx, who, what):
+    parsed = parse_study(what)
+    if parsed is None:
+        return Reply(f"没看懂时长：「{what[:30]}」。{EXAMPLES}。")
+    members, unknown = _resolve_people(ctx, who)
+    if unknown:
+        return Reply(f"名册里找不到：{'、'.join(unknown)}。请核对后重发，这次没有登记。")
+    for member in members:
+        study.record_vouched(ctx.session, userid=member.userid, day=ctx.now.date(), minutes=parsed.minutes,
+                             source=StudySource.ADMIN, ref=f"admin:{ctx.inbound.channel}:{ctx.inbound.msg_id}:"
+                             f"{member.userid}", topic=parsed.topic, recorded_by=ctx.user_id, now=ctx.now)
+    topic = f"「{parsed.topic}」" if parsed.topic else ""
+    return Reply(f"已为 {len(members)} 人登记{topic}学习 {hours(parsed.minutes)} 小时（系统记录）。")
+
+
+def _resolve_people(ctx, who: str):
+    """Userids, names, or department/team names, comma separated → (members, words not found)."""
+    members, unknown = {}, []
+    for word in filter(None, (w.strip() for w in who.replace("，", ",").replace("、", ",").split(","))):
+        units = org.find_unit_by_name(ctx.session, word)
+        found = progress.members_under(ctx.session, {u.id for u in units}) if units else \
+            [m for m in [org.find_member(ctx.session, word)] if m] or org.members_named(ctx.session, word)
+        if not found:
+            unknown.append(word)
+        members.update({m.userid: m for m in found})
+    return list(members.values()), unknown
 
 
 def _record(ctx, parsed: StudyInput, text: str) -> Reply:

@@ -177,3 +177,21 @@ def test_leave_is_audited(platform, office):
     entry = db.get_session().scalars(select(AuditEntry)).one()
     assert (entry.actor, entry.command, entry.result) == ("patrol1", "请假", "ok")
     assert "巡查二 明天 事假" in entry.arguments
+
+
+def test_admin_registers_group_study_as_vouched_time(platform, office):
+    reply = say(platform, "登记学习 大坝巡查班组，水情一 1.5小时 防汛政策直播", "admin01")
+    assert "已为 3 人登记「防汛政策直播」学习 1.5 小时" in reply
+    assert "自报 0，系统记录 1.5" in say(platform, "进度", "patrol2")
+    assert "自报 0，系统记录 1.5" in say(platform, "进度", "water1")
+    assert "系统记录 0" in say(platform, "进度", "flood1")
+
+
+def test_group_study_with_an_unknown_name_records_nothing(platform, office):
+    reply = say(platform, "登记学习 巡查一,查无此人 1小时", "admin01")
+    assert "找不到：查无此人" in reply
+    assert "系统记录 0" in say(platform, "进度", "patrol1")
+
+
+def test_group_study_is_for_admins(platform, office):
+    assert "管理员权限" in say(platform, "登记学习 巡查二 1小时", "head1")
