@@ -1,23 +1,17 @@
 """Roster import: read a CSV or XLSX member list, check every row, then write members and the org tree."""
 from __future__ import annotations
 
-import csv
-import io
 import re
-import unicodedata
-import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
-from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import org
+from bot import org, tables
 from bot.models import Member, OrgUnit
 from bot.models.core import MemberStatus, OrgKind
 
@@ -46,9 +40,6 @@ _STATUSES = {
 _MAX_CHARS = {"name": 64, "department": 64, "team": 64, "post": 64, "post_category": 32}
 _USERID = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 _YEAR = re.compile(r"^(\d{4})(?:\.0+|年)?$")      # "1985", "1985.0" (Excel), "1985年"
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
-_XLSX_MAGIC, _XLS_MAGIC = b"PK\x03\x04", b"\xd0\xcf\x11\xe0"
-_HEADER_SCAN = 10   # a title row or two ("某某所职工花名册") may sit above the header
 
 
 class RosterFileError(ValueError):
@@ -57,6 +48,19 @@ class RosterFileError(ValueError):
 
 class _Bad(ValueError):
     """One cell is wrong; the message continues '第 N 行「列」…'."""
+
+
+def _header_key(cell: str) -> str:
+    return re.sub(r"[\s*]", "", cell).lower()
+
+
+_HEADER = tables.HeaderSpec(
+    names=FIELDS, headers=_HEADERS, fallback_headers=_FALLBACK_HEADERS, required=REQUIRED_COLUMNS,
+    is_header=lambda fields: bool({"userid", "name"} & fields), key=_header_key, error=RosterFileError,
+    empty="文件是空的，没有找到表头和人员数据",
+    describe_missing=lambda line, missing: (f"第 {line} 行表头缺少列：{'、'.join(missing)}"
+                                            f"（表头需有：{'、'.join(FIELDS.values())}，手机可省略）"),
+)
 
 
 @dataclass
@@ -131,13 +135,8 @@ def import_roster(session: Session, path_or_rows: str | Path | Iterable[Sequence
 def _read_table(source: str | Path | Iterable) -> list[list[str]]:
     """Every row of the source as cleaned strings, row i being line i + 1 of the file."""
     if isinstance(source, (str, Path)):
-        path = Path(source)
-        data = path.read_bytes()
-        if data.startswith(_XLS_MAGIC):
-            raise RosterFileError("这是旧版 .xls 文件，请在 Excel 中另存为 .xlsx 或 CSV 后再导入")
-        if data.startswith(_XLSX_MAGIC) or path.suffix.lower() in (".xlsx", ".xlsm"):
-            return _read_xlsx(data)
-        return _read_csv(data)
+        return tables.read_rows(Path(source), clean=_clean, error=RosterFileError,
+                                undecodable="无法识别文件编码，请把名单另存为 UTF-8 编码的 CSV 或 .xlsx")
     rows = list(source)
     if rows and isinstance(rows[0], Mapping):
         header = list(rows[0].keys())
@@ -145,57 +144,18 @@ def _read_table(source: str | Path | Iterable) -> list[list[str]]:
     return [[_clean(cell) for cell in row] for row in rows]
 
 
-def _read_xlsx(data: bytes) -> list[list[str]]:
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
-        raise RosterFileError(f"无法读取这个 Excel 文件（{exc}），请另存为 .xlsx 或 CSV 后再试") from None
-    try:
-        sheet = workbook.worksheets[0]
-        return [[_clean(cell) for cell in row] for row in sheet.iter_rows(values_only=True)]
-    finally:
-        workbook.close()     # read-only workbooks keep the file open until closed
-
-
-def _read_csv(data: bytes) -> list[list[str]]:
-    text = _decode(data)
-    first_line = next((line for line in text.splitlines() if line.strip()), "")
-    # Excel's "Unicode text" export is tab-separated; its CSV export uses commas
-    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
-    return [[_clean(cell) for cell in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
-
-
-def _decode(data: bytes) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030")   # Excel on a Chinese Windows saves CSV in the ANSI code page
-    except UnicodeDecodeError:
-        raise RosterFileError("无法识别文件编码，请把名单另存为 UTF-8 编码的 CSV 或 .xlsx") from None
-
-
 def _clean(value: Any) -> str:
     """A cell as text: Excel numbers without '.0', full-width folded to half-width, trimmed."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    elif isinstance(value, datetime):
-        value = value.date()
-    if isinstance(value, date):
-        value = value.isoformat()
-    return unicodedata.normalize("NFKC", str(value)).translate(_INVISIBLE).strip()
+    if isinstance(value, datetime):
+        value = value.date()     # Excel stores a date with a midnight time; the roster means the day
+    return tables.cell_text(value, fold_width=True)
 
 
 # ---- checking --------------------------------------------------------------------------------
 
 def _parse(table: list[list[str]], *, this_year: int) -> tuple[list[tuple[int, dict, list[str]]], set[str]]:
     """Check every data row; returns (line, values, errors) per row and the fields the file has."""
-    header_index, columns = _find_header(table)
+    header_index, columns = tables.find_header(table, _HEADER)
     rows: list[tuple[int, dict, list[str]]] = []
     first_line: dict[str, int] = {}
     for index in range(header_index + 1, len(table)):
@@ -214,41 +174,6 @@ def _parse(table: list[list[str]], *, this_year: int) -> tuple[list[tuple[int, d
     if not rows:
         raise RosterFileError("名单里只有表头，没有人员数据")
     return rows, set(columns.values())
-
-
-def _find_header(table: list[list[str]]) -> tuple[int, dict[int, str]]:
-    candidates = [index for index, row in enumerate(table) if any(row)][:_HEADER_SCAN]
-    if not candidates:
-        raise RosterFileError("文件是空的，没有找到表头和人员数据")
-    matched = [(index, _match_columns(table[index])) for index in candidates]
-    index, columns = next(((i, c) for i, c in matched if {"userid", "name"} & set(c.values())), matched[0])
-    missing = [FIELDS[name] for name in REQUIRED_COLUMNS if name not in columns.values()]
-    if missing:
-        raise RosterFileError(f"第 {index + 1} 行表头缺少列：{'、'.join(missing)}"
-                              f"（表头需有：{'、'.join(FIELDS.values())}，手机可省略）")
-    return index, columns
-
-
-def _match_columns(cells: list[str]) -> dict[int, str]:
-    """Column index → field; unknown columns (序号, 备注 …) are ignored."""
-    columns: dict[int, str] = {}
-    for col, cell in enumerate(cells):
-        name = _HEADERS.get(_header_key(cell))
-        if name is None:
-            continue
-        if name in columns.values():
-            raise RosterFileError(f"表头中「{FIELDS[name]}」列出现了不止一次（第 {col + 1} 列重复）")
-        columns[col] = name
-    if "phone" not in columns.values():
-        for col, cell in enumerate(cells):
-            if _FALLBACK_HEADERS.get(_header_key(cell)) == "phone":
-                columns[col] = "phone"
-                break
-    return columns
-
-
-def _header_key(cell: str) -> str:
-    return re.sub(r"[\s*]", "", cell).lower()
 
 
 def _check_row(line: int, raw: dict[str, str], *, this_year: int) -> tuple[dict, list[str]]:
