@@ -62,6 +62,14 @@ def redis_client():
 
 
 @pytest.fixture
+def platform(app):
+    """WeCom, played by the platform-side crypto in tests/platform, talking to the test app."""
+    from tests.platform.actor import WeComPlatform
+
+    return WeComPlatform(token=TEST_TOKEN, aes_key=TEST_AES_KEY, corp_id=TEST_CORP_ID, client=app.test_client())
+
+
+@pytest.fixture
 def app(tmp_path, redis_client, clock):
     app = create_app(make_settings(tmp_path), redis=redis_client, clock=clock)
     with app.app_context():

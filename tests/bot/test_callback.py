@@ -18,11 +18,6 @@ CHANNELS = ("robot", "aibot", "app")
 
 
 @pytest.fixture
-def platform(app):
-    return WeComPlatform(token=TEST_TOKEN, aes_key=TEST_AES_KEY, corp_id=TEST_CORP_ID, client=app.test_client())
-
-
-@pytest.fixture
 def zhang(app):
     return member(db.get_session(), "u001", name="张三")
 

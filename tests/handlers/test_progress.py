@@ -14,16 +14,9 @@ from bot.models import Leave
 from bot.models.study import StudySource
 from handlers._services import study
 from handlers._services.goals import Month, prorated_minutes, workdays
-from tests.conftest import TEST_AES_KEY, TEST_CORP_ID, TEST_TOKEN
 from tests.factories import member
-from tests.platform.actor import WeComPlatform
 
 NOV = Month.of(date(2026, 11, 25))
-
-
-@pytest.fixture
-def platform(app):
-    return WeComPlatform(token=TEST_TOKEN, aes_key=TEST_AES_KEY, corp_id=TEST_CORP_ID, client=app.test_client())
 
 
 @pytest.fixture

@@ -23,11 +23,6 @@ NEW_MONITOR_ITEM = "水情数据整点报送、双人核对，做到严谨细致
 
 
 @pytest.fixture
-def platform(app):
-    return WeComPlatform(token=TEST_TOKEN, aes_key=TEST_AES_KEY, corp_id=TEST_CORP_ID, client=app.test_client())
-
-
-@pytest.fixture
 def demo(app, clock):
     load_demo_unit(db.get_session(), now=clock())
 

@@ -10,15 +10,9 @@ from bot import db
 from bot.models import StudyLog
 from bot.models.study import StudySource
 from handlers._services import study
-from tests.conftest import SHANGHAI, TEST_AES_KEY, TEST_CORP_ID, TEST_TOKEN
+from tests.conftest import SHANGHAI, TEST_CORP_ID
 from tests.factories import member
 from tests.platform import messages
-from tests.platform.actor import WeComPlatform
-
-
-@pytest.fixture
-def platform(app):
-    return WeComPlatform(token=TEST_TOKEN, aes_key=TEST_AES_KEY, corp_id=TEST_CORP_ID, client=app.test_client())
 
 
 @pytest.fixture
