@@ -5,11 +5,10 @@ from datetime import datetime
 from functools import cached_property
 
 from flask import Flask
-from redis import Redis
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from bot import clock, db, redis_store, roles, tasks
+from bot import clock, db, roles
 from bot.acl import Role
 from bot.messages import Inbound
 from bot.models import Member
@@ -64,11 +63,3 @@ class Context:
     @property
     def role(self) -> Role:
         return self.standing.role
-
-    @property
-    def jobs(self) -> tasks.JobGateway:
-        return tasks.get_jobs(self.app)
-
-    @property
-    def redis(self) -> Redis:
-        return redis_store.get_redis(self.app)

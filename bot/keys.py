@@ -6,7 +6,6 @@ DEDUPE = PREFIX + ":dedupe:{channel}:{msg_id}"             # callback seen → s
 ACCESS_TOKEN = PREFIX + ":token:{corp_id}:{agent_id}"       # app access_token shared by all processes
 TOKEN_LOCK = PREFIX + ":token-lock:{corp_id}:{agent_id}"    # one process fetches a token at a time
 RATE = PREFIX + ":rate:{scope}:{subject}"                   # sliding-window send limits
-CLOCK_OFFSET = PREFIX + ":clock:offset"                     # demo clock: seconds added to real time
 STANDIN = PREFIX + ":standin:{name}"                        # the local WeCom stand-in's state
 CRON_LAST_TICK = PREFIX + ":cron:last-tick"                 # the minute the last tick covered
 CRON_DONE = PREFIX + ":cron:done:{name}:{minute}"           # a schedule entry ran for that minute

@@ -47,7 +47,3 @@ class Reply:
     text: str
     markdown: bool = False
     mention: tuple[str, ...] = ()
-
-    @classmethod
-    def md(cls, text: str) -> "Reply":
-        return cls(text, markdown=True)

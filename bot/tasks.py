@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Callable
 
 from flask import Flask, current_app, has_app_context
@@ -63,12 +63,6 @@ class JobGateway:
         except DuplicateJobError:
             return Enqueued(job_id=job_id, duplicate=True)
         return Enqueued(job_id=job.id, duplicate=False)
-
-    def enqueue_in(self, delay: timedelta, func: Callable, *, job_id: str, queue: str = DEFAULT,
-                   **kwargs) -> Enqueued:
-        from datetime import timezone
-
-        return self.enqueue(func, job_id=job_id, queue=queue, at=datetime.now(timezone.utc) + delay, **kwargs)
 
 
 def init_app(app: Flask) -> None:

@@ -17,11 +17,6 @@ class StudySource(str, Enum):
     ACTIVITY = "activity"    # attendance at an activity
     ADMIN = "admin"          # live or replay watching reported by an admin
 
-    @property
-    def vouched(self) -> bool:
-        """Time the system can vouch for, as opposed to self-reported."""
-        return self is not StudySource.SELF
-
 
 class StudyLog(Base):
     __tablename__ = "study_logs"
