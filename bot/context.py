@@ -8,7 +8,7 @@ from flask import Flask
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from bot import clock, db, roles
+from bot import clock, db, org, roles
 from bot.acl import Role
 from bot.messages import Inbound
 from bot.models import Member
@@ -63,3 +63,11 @@ class Context:
     @property
     def role(self) -> Role:
         return self.standing.role
+
+    @cached_property
+    def scope(self) -> set[int]:
+        """The org units this person may look into: the whole tree for admins, the units a leader
+        leads (their teams included by the callers), nothing for members."""
+        if self.role >= Role.ADMIN:
+            return org.root_units(self.session)
+        return set(self.standing.leads)

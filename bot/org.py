@@ -39,6 +39,16 @@ def units_under(session: Session, org_unit_id: int) -> set[int]:
     return found
 
 
+def units_within(session: Session, roots: set[int]) -> set[int]:
+    """The given units and everything below them."""
+    return {unit for root in roots for unit in units_under(session, root)}
+
+
+def root_units(session: Session) -> set[int]:
+    """The top of the tree (the unit itself)."""
+    return set(session.scalars(select(OrgUnit.id).where(OrgUnit.parent_id.is_(None))))
+
+
 def members_in(session: Session, org_unit_id: int, *, status: str | None = None) -> list[Member]:
     """Members whose department or team lies in the unit's subtree, ordered by userid.
 

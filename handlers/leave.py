@@ -67,5 +67,4 @@ def _target(ctx, who: str) -> tuple[Member | None, str | None]:
 
 
 def _scope(ctx) -> set[int]:
-    roots = progress.root_units(ctx.session) if ctx.role >= Role.ADMIN else set(ctx.standing.leads)
-    return {unit for root in roots for unit in org.units_under(ctx.session, root)}
+    return org.units_within(ctx.session, ctx.scope)

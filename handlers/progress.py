@@ -50,9 +50,8 @@ def describe(mine: progress.Progress) -> list[str]:
                summary="负责人查看本部门（班组）本月的学习进度")
 def unit_progress(ctx):
     today = ctx.now.date()
-    unit_ids = progress.root_units(ctx.session) if ctx.role >= Role.ADMIN else set(ctx.standing.leads)
     sections = []
-    for unit_id in sorted(unit_ids):
+    for unit_id in sorted(ctx.scope):
         unit = ctx.session.get(OrgUnit, unit_id)
         items = _measure(ctx, progress.members_under(ctx.session, {unit_id}), today)
         if items:
@@ -119,7 +118,7 @@ def _table(month: Month, day, items: list[progress.Progress]) -> str:
 
 def _scope(ctx, unit: str | None) -> tuple[set[int], str | None]:
     if not unit:
-        return progress.root_units(ctx.session), None
+        return org.root_units(ctx.session), None
     found = org.find_unit_by_name(ctx.session, unit)
     if len(found) != 1:
         return set(), (f"没有找到名为「{unit}」的部门或班组。" if not found

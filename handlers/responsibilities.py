@@ -97,11 +97,8 @@ def _scope(ctx) -> tuple[set[int] | None, str]:
     """The org units the sender may look into, and how to name them: admins see everyone."""
     if ctx.role >= Role.ADMIN:
         return None, WHOLE_UNIT
-    units = [unit for unit in map(ctx.session.get, repeat(OrgUnit), sorted(ctx.standing.leads)) if unit]
-    unit_ids: set[int] = set()
-    for unit in units:
-        unit_ids |= org.units_under(ctx.session, unit.id)
-    return unit_ids, "、".join(org.unit_path(unit) for unit in units)
+    units = [unit for unit in map(ctx.session.get, repeat(OrgUnit), sorted(ctx.scope)) if unit]
+    return org.units_within(ctx.session, ctx.scope), "、".join(org.unit_path(unit) for unit in units)
 
 
 def _local(ctx, at: datetime) -> datetime:

@@ -160,7 +160,7 @@ def send_month_end_reports(*, due: str) -> dict[str, int]:
     """
     month = Month.of(_local_day(due, clock.now())).previous()
     session = db.get_session()
-    members = progress.members_under(session, progress.root_units(session))
+    members = progress.members_under(session, org.root_units(session))
     ended = _measure(session, members, month.last)
     before = {p.member.userid: p for p in _measure(session, members, month.previous().last)}
     return {"summaries": _send_summaries(session, month, ended),

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from bot import org
 from bot.cohorts import CohortRules
-from bot.models import Member, OrgUnit
+from bot.models import Member
 from handlers._services import study
 from handlers._services.goals import GoalSet, Goals, Month, prorated_minutes, quarter_start, workdays
 
@@ -64,17 +64,11 @@ def measure(session: Session, members: list[Member], *, day: date, goals: Goals,
 
 def members_under(session: Session, unit_ids: set[int]) -> list[Member]:
     """Everyone in the given org units and below, ordered by department, team and name."""
-    scope: set[int] = set()
-    for unit_id in unit_ids:
-        scope |= org.units_under(session, unit_id)
+    scope = org.units_within(session, unit_ids)
     if not scope:
         return []
     query = select(Member).where((Member.department_id.in_(scope)) | (Member.team_id.in_(scope)))
     return sorted(session.scalars(query), key=lambda m: (m.department_id, m.team_id or 0, m.name))
-
-
-def root_units(session: Session) -> set[int]:
-    return set(session.scalars(select(OrgUnit.id).where(OrgUnit.parent_id.is_(None))))
 
 
 @dataclass(frozen=True)
