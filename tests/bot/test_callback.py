@@ -230,10 +230,16 @@ def test_long_unknown_text_gets_a_short_polite_answer(platform, zhang):
     assert len(reply.text) < 300
 
 
-@pytest.mark.parametrize("text", ["打卡 今天学了防汛😀👍", "打卡 Learned 防汛 today ✅", "🙂🙂", "打卡 \u202e反向文字"])
-def test_emoji_and_mixed_scripts(platform, zhang, text):
+@pytest.mark.parametrize("text, answer, stored_note", [
+    ("打卡 今天学了防汛😀👍", "打卡成功", "今天学了防汛😀👍"),
+    ("打卡 Learned 防汛 today ✅", "打卡成功", "Learned 防汛 today ✅"),
+    ("打卡 \u202e反向文字", "打卡成功", "\u202e反向文字"),
+    ("🙂🙂", "没太明白", None),
+])
+def test_emoji_and_mixed_scripts(platform, zhang, text, answer, stored_note):
     reply = platform.say(text)
-    assert reply.status == 200 and reply.text
+    assert reply.status == 200 and answer in reply.text
+    assert db.get_session().scalar(select(CheckIn.note)) == stored_note
 
 
 def test_full_width_and_slash_forms(platform, zhang):
