@@ -6,7 +6,7 @@ import time
 
 from flask import Blueprint, Response, abort, current_app, request
 
-from bot import dedupe, pipeline, redis_store
+from bot import dedupe, flows, pipeline, redis_store
 from bot.channels import Channel, all_channels
 from bot.wecom.crypto import CallbackCrypto, CallbackRejected
 
@@ -52,11 +52,12 @@ def receive(channel_name: str):
         return _empty()
     app = current_app._get_current_object()
 
-    def answer() -> str | None:
-        reply = pipeline.handle(inbound, app)
+    def answer(flow_raw: bytes | None) -> str | None:
+        reply = pipeline.handle(inbound, app, flow_raw=flow_raw)
         return channel.render(reply, inbound, app.config) if reply else None
 
-    rendered = dedupe.once(redis_store.get_redis(), channel.name, inbound.msg_id, answer)
+    rendered = dedupe.once(redis_store.get_redis(), channel.name, inbound.msg_id, answer,
+                           also_get=flows.key_for(inbound))
     if not rendered:
         return _empty()
     body = crypto.encrypt_reply(rendered, json_envelope=channel.json_envelope)

@@ -8,7 +8,7 @@ from flask import Flask
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from bot import clock, db, org, roles
+from bot import clock, db, flows, org, redis_store, roles
 from bot.acl import Role
 from bot.messages import Inbound
 from bot.models import Member
@@ -20,8 +20,9 @@ _ROSTER_NAME = select(Member.name).where(Member.userid == bindparam("userid"))
 class Context:
     """Built once per inbound message; lookups are lazy so a simple command costs few queries."""
 
-    def __init__(self, inbound: Inbound, app: Flask):
+    def __init__(self, inbound: Inbound, app: Flask, *, flow_raw=flows.UNREAD):
         self.inbound = inbound
+        self._flow_raw = flow_raw
         self.app = app
         self.config = app.config
         self.now: datetime = clock.now(app)
@@ -54,6 +55,14 @@ class Context:
     @property
     def display_name(self) -> str:
         return self.roster_name or self.inbound.sender_name or self.user_id
+
+    @cached_property
+    def conversation(self) -> flows.Conversation:
+        """The member's multi-turn flow in this chat (read on first use unless the callback prefetched it)."""
+        from bot.router import get_registry
+
+        return flows.Conversation(redis_store.get_redis(self.app), flows.key_for(self.inbound),
+                                  get_registry(self.app).flows, self._flow_raw)
 
     @cached_property
     def standing(self) -> roles.Standing:

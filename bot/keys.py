@@ -3,6 +3,7 @@
 PREFIX = "szzs"
 
 DEDUPE = PREFIX + ":dedupe:{channel}:{msg_id}"             # callback seen → stored passive reply
+FLOW = PREFIX + ":flow:{channel}:{chat_id}:{user_id}"       # a multi-turn conversation in progress (bot/flows.py)
 ACCESS_TOKEN = PREFIX + ":token:{corp_id}:{agent_id}"       # app access_token shared by all processes
 TOKEN_LOCK = PREFIX + ":token-lock:{corp_id}:{agent_id}"    # one process fetches a token at a time
 RATE = PREFIX + ":rate:{scope}:{subject}"                   # sliding-window send limits

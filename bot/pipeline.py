@@ -6,7 +6,7 @@ import logging
 from flask import Flask
 from sqlalchemy import select
 
-from bot import audit, texts
+from bot import audit, flows, texts
 from bot.acl import Role, check
 from bot.context import Context
 from bot.messages import Kind, Reply
@@ -18,15 +18,26 @@ log = logging.getLogger(__name__)
 DEFAULT_BOT_NAMES = ("思政助手", "机器人")
 
 
-def handle(inbound, app: Flask) -> Reply | None:
-    """Answer one inbound message or event. Never raises: failures are logged with the message id."""
+def handle(inbound, app: Flask, *, flow_raw=flows.UNREAD) -> Reply | None:
+    """Answer one inbound message or event. Never raises: failures are logged with the message id.
+
+    ``flow_raw`` is the member's stored conversation when the caller already read it (the
+    callback fetches it in the same Redis round trip as the de-duplication claim).
+    """
     if inbound.kind is Kind.OTHER:
         return None
-    ctx = Context(inbound, app)
+    ctx = Context(inbound, app, flow_raw=flow_raw)
     try:
         reply = _event(ctx) if inbound.kind is Kind.EVENT else _message(ctx)
+        if "conversation" in ctx.__dict__:       # saved before the commit: a lost race rolls back
+            ctx.conversation.save()
         ctx.session.commit()
         return reply
+    except flows.StaleFlow:
+        log.info("%s message %s from %s raced another message of the same conversation",
+                 inbound.channel, inbound.msg_id, inbound.sender_id)
+        ctx.session.rollback()
+        return Reply(texts.TOO_FAST)
     except Exception:
         log.exception("handling %s message %s from %s failed", inbound.channel, inbound.msg_id, inbound.sender_id)
         ctx.session.rollback()
@@ -46,6 +57,10 @@ def _message(ctx: Context) -> Reply:
     if not ctx.on_roster and ctx.role < Role.ADMIN:
         return _not_on_roster(ctx, text)
     registry = get_registry(ctx.app)
+    if registry.flows:
+        reply = _continue_flow(ctx, text)
+        if reply is not None:
+            return reply
     cmd, rest = registry.match(text)
     if cmd is not None:
         return _run(ctx, cmd, rest)
@@ -54,6 +69,25 @@ def _message(ctx: Context) -> Reply:
         if reply is not None:
             return reply
     return _unknown(text, registry.suggestions(text))
+
+
+def _continue_flow(ctx: Context, text: str) -> Reply | None:
+    """Give the text to the member's conversation in this chat; None when there is none or it declines."""
+    conversation = ctx.conversation
+    flow, state = conversation.flow, conversation.state
+    if flow is None:
+        return None
+    if flows.is_cancel(text):
+        farewell = flow.on_cancel(ctx, state.data) if flow.on_cancel else None
+        conversation.end()
+        return _as_reply(farewell) or Reply(texts.FLOW_CANCELLED)
+    step = flow.steps[state.step]
+    turn = step(ctx, state.data, text)
+    if turn is None:
+        return None
+    if conversation.state is state:        # the step did not start or end a flow itself
+        conversation.advance(turn.next)
+    return _as_reply(turn.reply) or Reply(texts.GREETING)
 
 
 def _run(ctx: Context, cmd: Command, rest: str) -> Reply:

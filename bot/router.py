@@ -11,6 +11,7 @@ from flask import Flask, current_app
 
 from bot import nlp
 from bot.acl import Role, Where
+from bot.flows import Flow
 from bot.textnorm import command_key
 
 EXTENSION = "szzs.router"
@@ -73,6 +74,7 @@ class CommandGroup:
     events: dict[str, Callable] = field(default_factory=dict)
     listeners: list[Callable] = field(default_factory=list)
     init_hooks: list[Callable] = field(default_factory=list)
+    flows: list[Flow] = field(default_factory=list)
 
     def command(self, name: str, *, summary: str, args=(), aliases=(), role: Role = Role.MEMBER,
                 where: Where = Where.ANY, example: str = "") -> Callable:
@@ -97,6 +99,11 @@ class CommandGroup:
         self.init_hooks.append(func)
         return func
 
+    def flow(self, flow: Flow) -> Flow:
+        """Register a multi-turn conversation (bot/flows.py) so the pipeline can resume it by name."""
+        self.flows.append(flow)
+        return flow
+
     def on_event(self, *event_types: str) -> Callable:
         def decorator(func: Callable) -> Callable:
             for event_type in event_types:
@@ -113,6 +120,7 @@ class CommandRegistry:
         self.groups: list[CommandGroup] = []
         self.events: dict[str, Callable] = {}
         self.listeners: list[Callable] = []
+        self.flows: dict[str, Flow] = {}
         self._by_key: dict[str, Command] = {}
         self._prefix_keys: list[str] = []
         self._words: dict[str, set[str]] = {}       # command name → words of its name and summary
@@ -131,6 +139,10 @@ class CommandRegistry:
                 raise DuplicateCommand(f"event {event_type!r} is handled twice")
             self.events[event_type] = func
         self.listeners += group.listeners
+        for flow in group.flows:
+            if flow.name in self.flows:
+                raise DuplicateCommand(f"flow {flow.name!r} is registered twice")
+            self.flows[flow.name] = flow
         self.groups.append(group)
         # longest first, so "取消报名" wins over "取消" when people type without a space
         self._prefix_keys = sorted((k for k in self._by_key if len(k) >= 2), key=len, reverse=True)
@@ -208,14 +220,17 @@ def _is_chinese(text: str) -> bool:
 
 
 def init_app(app: Flask, modules: list[str] | tuple[str, ...] | None = None) -> None:
-    """Import each handler module by name and merge its ``group``; unknown names fail at start."""
+    """Import each handler module by name and merge its ``group``; unknown names fail at start.
+
+    A bare name is a module of ``handlers/``; a dotted name is imported as it is (tests use that).
+    """
     if modules is None:
         from handlers import ENABLED_BY_DEFAULT
 
         modules = ENABLED_BY_DEFAULT
     registry = CommandRegistry()
     for name in modules:
-        module = importlib.import_module(f"handlers.{name}")
+        module = importlib.import_module(name if "." in name else f"handlers.{name}")
         group = getattr(module, "group", None)
         if not isinstance(group, CommandGroup):
             raise RuntimeError(f"handlers.{name} has no CommandGroup named 'group'")
