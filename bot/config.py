@@ -63,6 +63,10 @@ class DemoCredentials:
         return creds
 
 
+CAPABILITY_SETTINGS = ("QUIZ_QUESTIONS", "QUIZ_REVIEW_QUESTIONS", "QUIZ_SECONDS_PER_QUESTION",
+                       "QUIZ_GROUP_SECONDS_PER_QUESTION")
+
+
 def load_settings(environ: dict | None = None) -> dict:
     """Turn environment variables into validated settings.
 
@@ -95,6 +99,8 @@ def load_settings(environ: dict | None = None) -> dict:
         # the unit's own data: roster, roles, goals, responsibility lists
         "UNIT_DIR": _folder("UNIT_DIR", env.get("UNIT_DIR") or str(DEFAULT_UNIT_DIR)),
     }
+    # capability settings checked by their handler module at start (handlers/_services/quiz_session.py)
+    settings.update({name: env[name] for name in CAPABILITY_SETTINGS if env.get(name)})
     settings.update(_wecom(env, instance))
     if settings["DEMO_MODE"] and not settings["WECOM_GROUP_WEBHOOKS"]:
         settings["WECOM_GROUP_WEBHOOKS"] = dict(DEMO_GROUP_WEBHOOKS)

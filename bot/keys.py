@@ -11,3 +11,7 @@ STANDIN = PREFIX + ":standin:{name}"                        # the local WeCom st
 CRON_LAST_TICK = PREFIX + ":cron:last-tick"                 # the minute the last tick covered
 CRON_DONE = PREFIX + ":cron:done:{name}:{minute}"           # a schedule entry ran for that minute
 ALERTED_UP_TO = PREFIX + ":alerts:failed-deliveries"       # the last failed delivery admins were told about
+CONTEST = PREFIX + ":contest:{chat_id}"                     # a group's contest: questions, open question, deadline
+CONTEST_ANSWERS = PREFIX + ":contest-answers:{contest_id}:{index}"   # userid → first answer to one question
+CONTEST_SCORES = PREFIX + ":contest-scores:{contest_id}"    # sorted set userid → total points
+VOICE_MEDIA = PREFIX + ":voice-media:{target}:{audio_sha256}"   # uploaded voice → WeCom media id + upload time

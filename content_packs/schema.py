@@ -96,8 +96,8 @@ class Question(BaseModel):
             raise ValueError(str(exc)) from None
 
     def is_correct(self, reply: str) -> bool:
-        """Whether a member's reply ("b", "A C", "对", "八") answers this question."""
-        return answers.is_correct(self.type, self.answer, reply)
+        """Whether a member's reply ("b", "A C", "对", "八", or an option's text) answers this question."""
+        return answers.is_correct(self.type, self.answer, reply, options=self.options)
 
     @property
     def answer_label(self) -> str:

@@ -1,3 +1,4 @@
 """Capabilities, one module each. create_app imports these by name; HANDLER_MODULES may override."""
 
-ENABLED_BY_DEFAULT = ("help", "checkins", "study", "progress", "profile", "leave", "admin", "responsibilities")
+ENABLED_BY_DEFAULT = ("help", "checkins", "study", "progress", "profile", "leave", "admin", "responsibilities",
+                      "quiz", "contest", "points", "awareness")

@@ -1,7 +1,7 @@
 """帮助: the command list generated from the registry, one command's usage, and the welcome."""
 from __future__ import annotations
 
-from bot.acl import Role, check
+from bot.acl import Role, Where
 from bot.messages import Reply
 from bot.router import Arg, Command, CommandGroup, get_registry
 
@@ -19,13 +19,13 @@ def show_help(ctx, topic=None):
             hints = "、".join(f"「{c.name}」" for c in registry.suggestions(topic))
             return Reply(f"没有找到「{topic}」这个命令。" + (f"您是不是想找：{hints}？" if hints else "发送「帮助」查看全部命令。"))
         return Reply(_describe(cmd))
+    # names only, one line per capability: the whole list must fit one message (2048 bytes)
     lines = ["思政助手可以帮您："]
     for grp in registry.groups:
-        usable = [c for c in grp.commands if _allowed(ctx, c)]
+        usable = [_listed_name(ctx, c) for c in grp.commands if _permitted(ctx, c)]
         if usable:
-            lines.append(f"【{grp.title}】")
-            lines += [f"· {c.usage()} — {c.summary}" for c in usable]
-    lines.append("发送「帮助 命令名」查看用法和例子。在群里请先 @我。")
+            lines.append(f"【{grp.title}】" + "、".join(usable))
+    lines.append("发送「帮助 命令名」查看用法和例子，例如「帮助 学习」。在群里请先 @我。")
     return Reply("\n".join(lines))
 
 
@@ -53,6 +53,15 @@ def _describe(cmd: Command) -> str:
     return "\n".join(lines)
 
 
-def _allowed(ctx, cmd: Command) -> bool:
+def _permitted(ctx, cmd: Command) -> bool:
+    """The person's role allows the command (where it may be used is shown, not hidden)."""
     role = ctx.role if cmd.role > Role.MEMBER else Role.MEMBER
-    return check(role, ctx.is_group, required=cmd.role, where=cmd.where) is None
+    return role >= cmd.role
+
+
+def _listed_name(ctx, cmd: Command) -> str:
+    if cmd.where is Where.GROUP and not ctx.is_group:
+        return f"{cmd.name}（群里用）"
+    if cmd.where is Where.SINGLE and ctx.is_group:
+        return f"{cmd.name}（私聊用）"
+    return cmd.name

@@ -5,6 +5,7 @@ from bot import cohorts, org
 from bot.acl import ROLE_NAMES
 from bot.messages import Reply
 from bot.router import CommandGroup
+from handlers import awareness
 from handlers._services import checkins, progress
 from handlers._services.goals import get_goals
 from handlers.progress import describe
@@ -32,6 +33,7 @@ def my_profile(ctx):
     ]
     mine = progress.measure(ctx.session, [member], day=today, goals=get_goals(ctx.app), rules=rules)[0]
     lines += describe(mine)[:2]
+    lines.append(awareness.member_line(ctx, member, mine.goal.awareness_percent))
     if today not in days:
         lines.append("今天还没打卡，发送「打卡」就行。")
     return Reply("\n".join(lines))

@@ -6,6 +6,7 @@ from bot.acl import Role
 from bot.messages import Reply
 from bot.models import OrgUnit
 from bot.router import Arg, CommandGroup
+from handlers import awareness
 from handlers._format import hours, percent
 from handlers._services import checkins, progress
 from handlers._services.dates import parse_month
@@ -25,11 +26,12 @@ def my_progress(ctx):
     mine = _measure(ctx, [ctx.member], today)[0]
     days = checkins.recent_days(ctx.session, ctx.user_id, today)
     return Reply("\n".join([f"{ctx.member.name} · {Month.of(today).label}学习进度", *describe(mine),
+                            awareness.member_line(ctx, ctx.member, mine.goal.awareness_percent),
                             f"打卡：已连续 {checkins.streak_of(days, today)} 天，本月 {checkins.month_count(days, today)} 次"]))
 
 
 def describe(mine: progress.Progress) -> list[str]:
-    """A member's progress in a few lines (also used by 我的 and the month-end summary)."""
+    """A member's study progress in a few lines (also used by 我的); awareness has its own line."""
     lines = [f"学习时长：{hours(mine.done_minutes)} / {hours(mine.goal_minutes)} 小时"
              f"（自报 {hours(mine.totals.self_minutes)}，系统记录 {hours(mine.totals.vouched_minutes)}）"]
     if mine.reached:
@@ -42,7 +44,6 @@ def describe(mine: progress.Progress) -> list[str]:
     if mine.leave_days:
         lines.append(f"（本月请假 {mine.leave_days} 天，目标已按出勤折算）")
     lines.append(f"实践活动：本季度 {mine.activities} / {mine.goal.practice_activities_per_quarter} 次")
-    lines.append(f"政策知晓率：目标 {mine.goal.awareness_percent}%，尚未开始测评（答题功能上线后统计）")
     return lines
 
 

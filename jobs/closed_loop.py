@@ -24,6 +24,8 @@ from bot.roles import ADMIN, LEADER
 from bot.tasks import app_job
 from handlers._format import hours, percent
 from handlers._services import progress, study
+from handlers._services.awareness import Rate, all_topics, overall, rates
+from handlers._services.points import Period, active_members_within
 from handlers._services.goals import Month, get_goals
 from handlers._services.goals import workdays as workdays_in
 from handlers._services.progress import Progress
@@ -56,6 +58,10 @@ RATE_CHANGE = "较上月（{before}）{arrow} {diff} 个百分点"
 AVERAGE_CHANGE = "较上月（{before} 小时）{arrow} {diff} 小时"
 SAME_AS_BEFORE = "与上月（{before}）持平"
 UP, DOWN = "↑ 上升", "↓ 下降"
+REPORT_AWARENESS = "政策知晓率（{year} 年至今）：平均 {overall}，目标 {goal}%；最低的主题：{lowest}"
+REPORT_AWARENESS_LOWEST = "{topic} {share}"
+REPORT_AWARENESS_REACHED = "政策知晓率（{year} 年至今）：各主题均已达到 {goal}% ✓"
+AWARENESS_LOWEST_LISTED = 3
 REPORT_BEHIND = "未达标 {count} 人："
 REPORT_BEHIND_LINE = "· {name}：{done} / {goal} 小时（差 {left} 小时）"
 REPORT_ALL_REACHED = "全员达标，大家辛苦了！"
@@ -209,19 +215,22 @@ def _send_unit_reports(session: Session, month: Month, ended: list[Progress],
         if unit is None or not items or not recipients:
             continue
         previous = [before[p.member.userid] for p in items]
-        enqueue_to_members(push_id, recipients, Text(unit_report_text(unit, month, items, previous)))
+        text = unit_report_text(unit, month, items, previous, awareness=_awareness_in(session, unit_id, month))
+        enqueue_to_members(push_id, recipients, Text(text))
         count += len(recipients)
     return count
 
 
-def unit_report_text(unit: OrgUnit, month: Month, items: list[Progress], previous: list[Progress]) -> str:
-    """One unit's month: completion rate and average against the month before, who fell short, teams."""
+def unit_report_text(unit: OrgUnit, month: Month, items: list[Progress], previous: list[Progress], *,
+                     awareness: list[Rate]) -> str:
+    """One unit's month: completion rate and average against the month before, awareness, who fell short, teams."""
     now, then = progress.summarise(unit.name, items), progress.summarise(unit.name, previous)
     lines = [REPORT_HEAD.format(month=month.label, unit=org.unit_path(unit)),
              REPORT_RATE.format(reached=now.reached, people=now.people, rate=percent(now.reached / now.people),
                                 change=_rate_change(now.reached / now.people, then.reached / then.people)),
              REPORT_AVERAGE.format(average=hours(now.average_minutes),
                                    change=_average_change(now.average_minutes, then.average_minutes))]
+    lines += _awareness_lines(awareness, month)
     short = sorted((p for p in items if not p.reached), key=lambda p: (p.completion, p.member.userid))
     if short:
         lines.append(REPORT_BEHIND.format(count=len(short)))
@@ -233,6 +242,24 @@ def unit_report_text(unit: OrgUnit, month: Month, items: list[Progress], previou
     lines += _team_ranking(items)
     lines.append(REPORT_FOOT)
     return "\n".join(lines)
+
+
+def _awareness_in(session: Session, unit_id: int, month: Month) -> list[Rate]:
+    """The unit's awareness per topic from 1 January to the end of the month reported (the goal is yearly)."""
+    period = Period(date(month.first.year, 1, 1), month.last, f"{month.first.year} 年")
+    return rates(session, all_topics(), active_members_within(session, {unit_id}), period)
+
+
+def _awareness_lines(found: list[Rate], month: Month) -> list[str]:
+    if not found or not found[0].people:
+        return []
+    goal = get_goals().defaults.awareness_percent
+    below = sorted((r for r in found if r.share * 100 < goal), key=lambda r: (r.share, r.topic))
+    if not below:
+        return [REPORT_AWARENESS_REACHED.format(year=month.first.year, goal=goal)]
+    lowest = "、".join(REPORT_AWARENESS_LOWEST.format(topic=r.topic, share=percent(r.share))
+                       for r in below[:AWARENESS_LOWEST_LISTED])
+    return [REPORT_AWARENESS.format(year=month.first.year, overall=percent(overall(found)), goal=goal, lowest=lowest)]
 
 
 def _team_ranking(items: list[Progress]) -> list[str]:

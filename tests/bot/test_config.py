@@ -112,3 +112,15 @@ def test_secrets_never_reach_the_log(tmp_path, caplog):
 def test_secret_filter_masks_query_credentials():
     masked = SecretFilter([]).mask("GET /gettoken?corpid=ww1&corpsecret=abcdef&x=1")
     assert "abcdef" not in masked and "corpid=ww1" in masked
+
+
+def test_quiz_settings_come_from_the_environment_and_are_checked_at_start(tmp_path):
+    from bot import create_app
+    from bot.config import ConfigError
+    from tests.conftest import make_settings
+
+    env = {"INSTANCE_PATH": str(tmp_path), "QUIZ_QUESTIONS": "8", "QUIZ_GROUP_SECONDS_PER_QUESTION": "45"}
+    settings = load_settings(env)
+    assert settings["QUIZ_QUESTIONS"] == "8" and settings["QUIZ_GROUP_SECONDS_PER_QUESTION"] == "45"
+    with pytest.raises(ConfigError, match="QUIZ_QUESTIONS"):
+        create_app(make_settings(tmp_path, QUIZ_QUESTIONS="很多"))

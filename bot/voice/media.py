@@ -1,0 +1,53 @@
+"""Reusing uploaded voice media ids: WeCom keeps a media id for 3 days, so upload once and reuse it.
+
+The id is renewed half a day before it expires, so a push that starts just before expiry never sends
+a dead id. Ids are kept per upload target because a webhook robot can only send media it uploaded
+itself, while app media ids are shared by the corp's apps.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Callable
+
+from redis import Redis
+
+from bot import keys
+from bot.redis_store import get_redis
+from bot.voice.amr import check_voice
+from bot.voice.clips import AmrClip
+
+MEDIA_LIFETIME = timedelta(days=3)
+RENEW_AFTER = timedelta(days=2, hours=12)
+
+
+def media_id_for(clip: AmrClip, upload: Callable[[bytes], str], *, target: str, now: datetime,
+                 redis: Redis | None = None) -> str:
+    """A WeCom media id for ``clip`` usable by ``target``: the stored one if young enough, else a new upload.
+
+    ``target`` names where the id is valid: ``"app"``, or ``"robot:<digest of the webhook key>"``
+    (never the raw key — it is a credential). ``now`` is an aware datetime from the injected clock.
+
+    Raises:
+        VoiceError: the clip is not valid AMR, over 2 MB or over 60 s (checked before uploading).
+    """
+    redis = redis if redis is not None else get_redis()
+    key = keys.VOICE_MEDIA.format(target=target, audio_sha256=clip.sha256)
+    stored = _read(redis.get(key))
+    if stored is not None and timedelta(0) <= now - stored[1] < RENEW_AFTER:
+        return stored[0]
+    check_voice(clip.data)
+    media_id = upload(clip.data)
+    record = {"media_id": media_id, "uploaded_at": now.isoformat()}
+    redis.set(key, json.dumps(record), ex=MEDIA_LIFETIME)
+    return media_id
+
+
+def _read(raw: bytes | None) -> tuple[str, datetime] | None:
+    if raw is None:
+        return None
+    try:
+        record = json.loads(raw)
+        return record["media_id"], datetime.fromisoformat(record["uploaded_at"])
+    except (ValueError, KeyError, TypeError):
+        return None

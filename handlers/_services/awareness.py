@@ -1,0 +1,154 @@
+"""Awareness (知晓率): per topic, the share of members who answered its questions right, and who are still wrong.
+
+The paper's goal is 100 % awareness. For a topic and a group of members (active members of an
+org unit) over a period (this year by default):
+
+* **knowing** – members who answered at least one of the topic's questions right in the period;
+* **still wrong** – members whose latest answer in the period to some question of the topic is
+  wrong, missed or skipped (what the review schedule still owes them).
+
+Both are shares of every active member in scope, whether or not they ever answered, so the 100 %
+goal means everyone. Each figure for all topics at once is one SQL query with one
+``COUNT(DISTINCT CASE …)`` column per topic; the unit's size never adds queries.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask import Flask
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.orm import Session
+
+from bot.models import Member, QuizAnswer
+from bot.models.quiz import Outcome
+from content_packs.answers import fold
+from handlers._services import question_bank
+from handlers._services.goals import Month, quarter_start
+from handlers._services.points import Period
+from handlers._services.question_bank import BankQuestion
+
+PERIOD_WORDS = ("今年", "本年", "本年度", "去年", "本季度", "本月", "上月")
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    refs: tuple[str, ...]      # the question refs it covers
+
+
+@dataclass(frozen=True)
+class Rate:
+    topic: str
+    people: int                # active members in scope
+    knowing: int
+    still_wrong: int
+
+    @property
+    def share(self) -> float:
+        return self.knowing / self.people if self.people else 0.0
+
+    @property
+    def wrong_share(self) -> float:
+        return self.still_wrong / self.people if self.people else 0.0
+
+
+def topics_of(questions: list[BankQuestion]) -> list[Topic]:
+    """One Topic per question topic, in first-seen order."""
+    refs: dict[str, list[str]] = {}
+    for bq in questions:
+        for topic in bq.topics:
+            refs.setdefault(topic, []).append(bq.ref)
+    return [Topic(name, tuple(found)) for name, found in refs.items()]
+
+
+def all_topics(app: Flask | None = None) -> list[Topic]:
+    return topics_of(question_bank.all_questions(app))
+
+
+def topic_named(name: str, app: Flask | None = None) -> Topic | None:
+    """A question topic (水法) or a bank by title or part of it (大坝安全); None when nothing matches."""
+    found = question_bank.matching(name, app)
+    if not found:
+        return None
+    wanted = fold(name).casefold().strip()
+    exact = next((t for t in found[0].topics if fold(t).casefold() == wanted), None)
+    label = exact or "、".join(dict.fromkeys(bq.pack.title for bq in found))
+    return Topic(label, tuple(bq.ref for bq in found))
+
+
+def period_named(word: str | None, *, today: date) -> Period:
+    """今年 (default), 去年, 本季度, 本月 or 上月."""
+    word = word or "今年"
+    if word in ("今年", "本年", "本年度"):
+        return Period(date(today.year, 1, 1), date(today.year, 12, 31), f"{today.year} 年")
+    if word == "去年":
+        return Period(date(today.year - 1, 1, 1), date(today.year - 1, 12, 31), f"{today.year - 1} 年")
+    if word == "本季度":
+        first = quarter_start(today)
+        return Period(first, Month.of(first.replace(month=first.month + 2)).last,
+                      f"{today.year} 年第 {(first.month + 2) // 3} 季度")
+    month = Month.of(today) if word == "本月" else Month.of(today).previous()
+    return Period(month.first, month.last, month.label)
+
+
+def rates(session: Session, topics: list[Topic], who: Select, period: Period) -> list[Rate]:
+    """The awareness of each topic among the members ``who`` selects (a SELECT of userids), in topic order."""
+    if not topics:
+        return []
+    people = session.scalar(select(func.count()).select_from(who.subquery()))
+    in_period = [QuizAnswer.day.between(period.first, period.last), QuizAnswer.userid.in_(who)]
+    knowing = session.execute(
+        select(*_per_topic(topics, QuizAnswer.question_ref, QuizAnswer.userid))
+        .where(*in_period, QuizAnswer.outcome == Outcome.RIGHT.value)).one()
+    latest = (select(QuizAnswer.userid, QuizAnswer.question_ref, QuizAnswer.outcome,
+                     func.row_number().over(partition_by=(QuizAnswer.userid, QuizAnswer.question_ref),
+                                            order_by=(QuizAnswer.answered_at.desc(), QuizAnswer.id.desc()))
+                     .label("newest"))
+              .where(*in_period).subquery())
+    wrong = session.execute(
+        select(*_per_topic(topics, latest.c.question_ref, latest.c.userid))
+        .where(latest.c.newest == 1, latest.c.outcome != Outcome.RIGHT.value)).one()
+    return [Rate(t.name, people, knowing[i] or 0, wrong[i] or 0) for i, t in enumerate(topics)]
+
+
+def _per_topic(topics: list[Topic], ref_column, userid_column) -> list:
+    return [func.count(case((ref_column.in_(t.refs), userid_column)).distinct()) for t in topics]
+
+
+def overall(found: list[Rate]) -> float | None:
+    """The mean of the topics' shares: the share of (member, topic) pairs known; None without topics."""
+    return sum(r.share for r in found) / len(found) if found else None
+
+
+def not_knowing(session: Session, topic: Topic, who: Select, period: Period, *, limit: int) -> list[str]:
+    """Names of members in ``who`` who have not answered the topic right in the period, by name."""
+    knowing = select(QuizAnswer.userid).where(
+        QuizAnswer.day.between(period.first, period.last), QuizAnswer.question_ref.in_(topic.refs),
+        QuizAnswer.outcome == Outcome.RIGHT.value)
+    query = (select(Member.name).where(Member.userid.in_(who), Member.userid.not_in(knowing))
+             .order_by(Member.name).limit(limit))
+    return list(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class MemberAwareness:
+    """One member's topics: how many he answered right, how many he is still wrong on, of how many."""
+
+    topics: int
+    known: int
+    still_wrong: int
+
+    @property
+    def started(self) -> bool:
+        return bool(self.known or self.still_wrong)
+
+    @property
+    def share(self) -> float:
+        return self.known / self.topics if self.topics else 0.0
+
+
+def of_member(session: Session, who: Select, topics: list[Topic], period: Period) -> MemberAwareness:
+    """``rates`` for a group of one (``who`` selects him): each topic is 0 or 1 of 1."""
+    found = rates(session, topics, who, period)
+    return MemberAwareness(len(found), sum(r.knowing for r in found), sum(r.still_wrong for r in found))
