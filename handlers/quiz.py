@@ -6,13 +6,13 @@ missed and skipped questions go into the member's review schedule (FSRS).
 """
 from __future__ import annotations
 
-from bot import cohorts
+from bot import cohorts, redis_store
 from bot.flows import END, Flow, Turn
 from bot.messages import Reply
 from bot.models.quiz import Outcome, QuizMode
 from bot.router import CommandGroup, get_registry
 from content_packs import answers
-from handlers._services import quiz_draw, quiz_record, quiz_session, quiz_text, review
+from handlers._services import contest, quiz_draw, quiz_record, quiz_session, quiz_text, review
 from handlers._services.quiz_session import STEP, QuizSettings
 from jobs import quiz_timer
 
@@ -24,6 +24,7 @@ NOTHING_LEFT = ("适合您的题目暂时都答过了（答对的题 30 天内�
                 "也可以发「错题」看看有没有到期的错题。")
 LATE = "上一题的时间刚好到了，这个答案没有计入。请看新的一题："
 NOT_IN_QUIZ = "现在没有进行中的答题。发「答题」开始今天的答题，发「错题」复习错题。"
+CONTEST_RUNNING = "群里正在进行知识竞赛，个人答题请私聊我，或等竞赛结束后再来。"
 
 
 @group.on_init
@@ -33,6 +34,8 @@ def _check(app) -> None:
 
 
 def _answer(ctx, data: dict, text: str) -> Turn | None:
+    if _contest_running(ctx):
+        return None                             # the group's contest takes the answers; this quiz waits
     word = text.strip()
     if word in SKIP_WORDS:
         return _settle(ctx, data, Outcome.SKIPPED, word)
@@ -92,6 +95,8 @@ def _start(ctx, mode: QuizMode) -> Reply:
     state = ctx.conversation.state
     if state is not None and state.flow == quiz_session.FLOW:
         return Reply("您正在答题，接着答这一题：\n\n" + quiz_session.ask(state.data, ctx.app))
+    if _contest_running(ctx):
+        return Reply(CONTEST_RUNNING)
     settings = QuizSettings.from_config(ctx.config)
     refs, why_none = _draw(ctx, mode, settings)
     if not refs:
@@ -104,6 +109,14 @@ def _start(ctx, mode: QuizMode) -> Reply:
     _start_timer(ctx, data)
     title = "开始今天的答题" if mode is QuizMode.DAILY else "开始复习错题"
     return Reply(f"{title}，共 {len(refs)} 题。\n\n{first}")
+
+
+def _contest_running(ctx) -> bool:
+    """A group contest is open in this chat: its answers must not be read as a personal quiz's."""
+    if not ctx.is_group:
+        return False
+    running = contest.find(redis_store.get_redis(ctx.app), ctx.inbound.chat_id)
+    return running is not None and running.running
 
 
 def _draw(ctx, mode: QuizMode, settings: QuizSettings) -> tuple[list[str], str]:

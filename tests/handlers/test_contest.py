@@ -275,3 +275,16 @@ def test_members_may_not_stop_a_contest(app, platform, clock, members):
     start_with([first_of_type("single")], clock)
     assert "管理员" in say(platform, "结束竞赛")
     assert contest().running
+
+
+def test_a_personal_quiz_in_the_group_waits_while_a_contest_runs(app, platform, clock, members):
+    """The contest takes the group's answers; 答题 there is refused until it ends, and an open quiz resumes after."""
+    quiz = say(platform, "答题", user="u002")
+    assert "开始今天的答题" in quiz
+    ref = first_of_type("single")
+    start_with([ref], clock)
+    assert "私聊" in say(platform, "答题", user="u001")
+    assert "已收到你对第 1 题的回答" in say(platform, question_bank.find(ref).question.answer, user="u002")
+    assert scores() == {"u002": 100}
+    service.stop(redis_store.get_redis(), CHAT)
+    assert "接着答这一题" in say(platform, "答题", user="u002")      # the quiz is still there, where it was
