@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import unicodedata
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from bot.models import Member, OrgUnit
-from bot.models.core import OrgKind
+from bot.models.core import MemberStatus, OrgKind
 
 PATH_SEPARATOR = " / "
 
@@ -64,6 +64,22 @@ def members_in(session: Session, org_unit_id: int, *, status: str | None = None)
     if status is not None:
         query = query.where(Member.status == status)
     return list(session.scalars(query.order_by(Member.userid)))
+
+
+def active_userids() -> Select:
+    """A SELECT of everyone on the roster still at work: who rankings and rates count."""
+    return select(Member.userid).where(Member.status == MemberStatus.ACTIVE.value)
+
+
+def active_userids_within(session: Session, roots: set[int]) -> Select:
+    """``active_userids`` limited to members of these units (and the units under them)."""
+    units = units_within(session, roots)
+    return active_userids().where(or_(Member.department_id.in_(units), Member.team_id.in_(units)))
+
+
+def only(userid: str) -> Select:
+    """The same kind of SELECT for one member (his own figures through the same queries)."""
+    return select(Member.userid).where(Member.userid == userid)
 
 
 def find_unit_by_name(session: Session, name: str) -> list[OrgUnit]:

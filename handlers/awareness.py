@@ -8,8 +8,8 @@ from bot.models import Member, OrgUnit
 from bot.router import Arg, CommandGroup
 from handlers._format import percent
 from handlers._services import awareness, item_stats, question_bank
+from handlers._services.dates import PERIOD_WORDS, period_named
 from handlers._services.goals import get_goals
-from handlers._services.points import active_members_within, just
 
 group = CommandGroup("awareness", title="知晓率")
 NAMES_LISTED = 10
@@ -40,8 +40,8 @@ def show_awareness(ctx, words=None):
     if problem:
         return Reply(problem)
     topic, units, period_word = request
-    period = awareness.period_named(period_word, today=ctx.now.date())
-    who = active_members_within(ctx.session, units)
+    period = period_named(period_word, today=ctx.now.date(), default="今年")
+    who = org.active_userids_within(ctx.session, units)
     scope = _scope_label(ctx, units)
     goal = _goal_percent(ctx)
     if topic is None:
@@ -82,7 +82,7 @@ def _understand(ctx, words: list[str]):
     """((topic or None, unit ids, period word or None), None), or (None, what was wrong) in Chinese."""
     topic, units, period_word = None, None, None
     for word in words:
-        if word in awareness.PERIOD_WORDS and period_word is None:
+        if word in PERIOD_WORDS and period_word is None:
             period_word = word
         elif units is None and (found := org.find_unit_by_name(ctx.session, word)):
             if len(found) > 1:
@@ -112,7 +112,7 @@ def member_line(ctx, member: Member, goal_percent: int) -> str:
     today = ctx.now.date()
     groups = cohorts.get_rules(ctx.app).cohorts_of(member, today=today)
     topics = awareness.topics_of(question_bank.for_cohorts(groups, ctx.app))
-    mine = awareness.of_member(ctx.session, just(member.userid), topics, awareness.period_named(None, today=today))
+    mine = awareness.of_member(ctx.session, org.only(member.userid), topics, period_named(None, today=today, default="今年"))
     if not mine.started:
         return MEMBER_NOT_YET.format(goal=goal_percent)
     line = MEMBER_RATE.format(known=mine.known, topics=mine.topics, share=percent(mine.share), goal=goal_percent)

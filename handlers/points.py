@@ -6,7 +6,8 @@ from bot.acl import Role
 from bot.messages import Reply
 from bot.router import Arg, CommandGroup
 from handlers._services import points
-from handlers._services.points import Period, Points
+from handlers._services.dates import PERIOD_WORDS, Period, period_named
+from handlers._services.points import Points
 from handlers.study import NOT_ON_ROSTER
 
 group = CommandGroup("points", title="积分排行")
@@ -30,7 +31,7 @@ SCOPE_WORDS = {"全体": EVERYONE, "全部": EVERYONE, "全单位": EVERYONE, "�
 
 
 def period_word(text: str) -> str:
-    if text not in points.PERIOD_WORDS:
+    if text not in PERIOD_WORDS:
         raise ValueError(f"看不懂「{text}」，可以写「本月」「本周」或「上月」。")
     return text
 
@@ -41,12 +42,12 @@ def my_points(ctx, period=None):
     member = ctx.member
     if member is None:
         return Reply(NOT_ON_ROSTER)
-    chosen = points.period_named(period, today=ctx.now.date())
+    chosen = period_named(period, today=ctx.now.date())
     rules = points.get_rules(ctx.app)
-    mine = points.points_of(ctx.session, rules, chosen, points.just(member.userid)).get(member.userid, Points())
+    mine = points.points_of(ctx.session, rules, chosen, org.only(member.userid)).get(member.userid, Points())
     lines = [MY_HEAD.format(name=member.name, period=chosen.label, total=mine.total),
              MY_KINDS.format(checkin=mine.checkin, study=mine.study, quiz_right=mine.quiz_right, activity=mine.activity)]
-    colleagues = points.active_members_within(ctx.session, {member.department_id})
+    colleagues = org.active_userids_within(ctx.session, {member.department_id})
     ranked = points.rank_members(ctx.session, points.points_of(ctx.session, rules, chosen, colleagues), colleagues)
     place = next((r.place for r in ranked if r.userid == member.userid), None)
     lines.append(NOT_RANKED if place is None else
@@ -61,17 +62,17 @@ def my_points(ctx, period=None):
                example="排行 本周 部门")
 def leaderboard(ctx, words=None):
     tokens = (words or "").split()
-    period_words = [w for w in tokens if w in points.PERIOD_WORDS]
-    scope_words = [w for w in tokens if w not in points.PERIOD_WORDS]
+    period_words = [w for w in tokens if w in PERIOD_WORDS]
+    scope_words = [w for w in tokens if w not in PERIOD_WORDS]
     if len(period_words) > 1 or len(scope_words) > 1:
         return Reply("请只写一个时间和一个范围，例如「排行 本周 部门」。")
     scope, problem = _scope(ctx, scope_words[0] if scope_words else None)
     if problem:
         return Reply(problem)
     label, who = scope
-    period = points.period_named(period_words[0] if period_words else None, today=ctx.now.date())
+    period = period_named(period_words[0] if period_words else None, today=ctx.now.date())
     rules = points.get_rules(ctx.app)
-    everyone = points.points_of(ctx.session, rules, period, points.active_members())
+    everyone = points.points_of(ctx.session, rules, period, org.active_userids())
     return Reply("\n".join(board_lines(ctx, period, label, who, everyone)))
 
 
@@ -90,12 +91,12 @@ def _scope(ctx, word: str | None):
     """((label, SELECT of userids), None) or (None, a polite refusal)."""
     kind = SCOPE_WORDS.get(word or EVERYONE)
     if kind == EVERYONE:
-        return (EVERYONE, points.active_members()), None
+        return (EVERYONE, org.active_userids()), None
     if kind == OWN_DEPARTMENT:
         if ctx.member is None:
             return None, NOT_ON_ROSTER
         department = ctx.member.department
-        return (department.name, points.active_members_within(ctx.session, {department.id})), None
+        return (department.name, org.active_userids_within(ctx.session, {department.id})), None
     return _named_unit(ctx, word)
 
 
@@ -109,4 +110,4 @@ def _named_unit(ctx, name: str):
                       else f"有多个「{name}」，请写成「部门/班组」。")
     if found[0].id not in org.units_within(ctx.session, ctx.scope):
         return None, f"抱歉，「{name}」不在您负责的范围内。"
-    return (org.unit_path(found[0]), points.active_members_within(ctx.session, {found[0].id})), None
+    return (org.unit_path(found[0]), org.active_userids_within(ctx.session, {found[0].id})), None

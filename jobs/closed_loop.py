@@ -25,7 +25,7 @@ from bot.tasks import app_job
 from handlers._format import hours, percent
 from handlers._services import progress, study
 from handlers._services.awareness import Rate, all_topics, overall, rates
-from handlers._services.points import Period, active_members_within
+from handlers._services.dates import Period
 from handlers._services.goals import Month, get_goals
 from handlers._services.goals import workdays as workdays_in
 from handlers._services.progress import Progress
@@ -247,7 +247,7 @@ def unit_report_text(unit: OrgUnit, month: Month, items: list[Progress], previou
 def _awareness_in(session: Session, unit_id: int, month: Month) -> list[Rate]:
     """The unit's awareness per topic from 1 January to the end of the month reported (the goal is yearly)."""
     period = Period(date(month.first.year, 1, 1), month.last, f"{month.first.year} 年")
-    return rates(session, all_topics(), active_members_within(session, {unit_id}), period)
+    return rates(session, all_topics(), org.active_userids_within(session, {unit_id}), period)
 
 
 def _awareness_lines(found: list[Rate], month: Month) -> list[str]:

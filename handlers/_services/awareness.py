@@ -24,11 +24,8 @@ from bot.models import Member, QuizAnswer
 from bot.models.quiz import Outcome
 from content_packs.answers import fold
 from handlers._services import question_bank
-from handlers._services.goals import Month, quarter_start
-from handlers._services.points import Period
+from handlers._services.dates import Period
 from handlers._services.question_bank import BankQuestion
-
-PERIOD_WORDS = ("今年", "本年", "本年度", "去年", "本季度", "本月", "上月")
 
 
 @dataclass(frozen=True)
@@ -75,21 +72,6 @@ def topic_named(name: str, app: Flask | None = None) -> Topic | None:
     exact = next((t for t in found[0].topics if fold(t).casefold() == wanted), None)
     label = exact or "、".join(dict.fromkeys(bq.pack.title for bq in found))
     return Topic(label, tuple(bq.ref for bq in found))
-
-
-def period_named(word: str | None, *, today: date) -> Period:
-    """今年 (default), 去年, 本季度, 本月 or 上月."""
-    word = word or "今年"
-    if word in ("今年", "本年", "本年度"):
-        return Period(date(today.year, 1, 1), date(today.year, 12, 31), f"{today.year} 年")
-    if word == "去年":
-        return Period(date(today.year - 1, 1, 1), date(today.year - 1, 12, 31), f"{today.year - 1} 年")
-    if word == "本季度":
-        first = quarter_start(today)
-        return Period(first, Month.of(first.replace(month=first.month + 2)).last,
-                      f"{today.year} 年第 {(first.month + 2) // 3} 季度")
-    month = Month.of(today) if word == "本月" else Month.of(today).previous()
-    return Period(month.first, month.last, month.label)
 
 
 def rates(session: Session, topics: list[Topic], who: Select, period: Period) -> list[Rate]:

@@ -23,7 +23,7 @@ from bot.models import CheckIn, Member, OrgUnit, QuizAnswer, StudyLog
 from bot.models.core import MemberStatus, OrgKind
 from bot.models.quiz import Outcome
 from bot.models.study import StudySource
-from handlers._services.goals import Month
+from handlers._services.dates import Period
 
 EXTENSION = "szzs.points"
 FILE_NAME = "points.yaml"
@@ -79,45 +79,6 @@ def get_rules(app: Flask | None = None) -> PointRules:
     if EXTENSION not in app.extensions:
         app.extensions[EXTENSION] = load_rules(Path(app.config["UNIT_DIR"]) / FILE_NAME)
     return app.extensions[EXTENSION]
-
-
-# -- periods ---------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Period:
-    first: date
-    last: date
-    label: str
-
-
-PERIOD_WORDS = {"本月": "month", "这个月": "month", "当月": "month", "本周": "week", "这周": "week",
-                "这个星期": "week", "本星期": "week", "上月": "last_month", "上个月": "last_month"}
-
-
-def period_named(word: str | None, *, today: date) -> Period:
-    """本月 (default), 本周 (Monday to Sunday) or 上月, as local calendar days."""
-    kind = PERIOD_WORDS[word] if word else "month"
-    if kind == "week":
-        monday = today - timedelta(days=today.weekday())
-        return Period(monday, monday + timedelta(days=6), f"本周（{monday:%m-%d} 起）")
-    month = Month.of(today) if kind == "month" else Month.of(today).previous()
-    return Period(month.first, month.last, month.label)
-
-
-# -- who is counted --------------------------------------------------------------------------------
-
-def active_members() -> Select:
-    """Everyone on the roster still at work: the people leaderboards rank."""
-    return select(Member.userid).where(Member.status == MemberStatus.ACTIVE.value)
-
-
-def active_members_within(session: Session, unit_ids: set[int]) -> Select:
-    units = org.units_within(session, unit_ids)
-    return active_members().where(or_(Member.department_id.in_(units), Member.team_id.in_(units)))
-
-
-def just(userid: str) -> Select:
-    return select(Member.userid).where(Member.userid == userid)
 
 
 # -- the points ------------------------------------------------------------------------------------
@@ -221,7 +182,7 @@ def rank_departments(session: Session, earned: dict[str, Points]) -> list[Depart
     no points included. When department-level records appear, add them to ``score`` here.
     """
     query = (select(OrgUnit.name, Member.userid).join(Member, Member.department_id == OrgUnit.id)
-             .where(OrgUnit.kind == OrgKind.DEPARTMENT.value, Member.userid.in_(active_members())))
+             .where(OrgUnit.kind == OrgKind.DEPARTMENT.value, Member.userid.in_(org.active_userids())))
     people: dict[str, list[str]] = {}
     for name, userid in session.execute(query):
         people.setdefault(name, []).append(userid)

@@ -18,6 +18,7 @@ from bot.models import CheckIn, QuizAnswer, StudyLog
 from bot.models.quiz import Outcome, QuizMode
 from bot.models.study import StudySource
 from handlers._services import points
+from handlers._services.dates import period_named
 from tests.conftest import SHANGHAI, make_settings
 from tests.factories import member
 
@@ -88,8 +89,8 @@ def test_the_same_question_in_two_sessions_counts_twice_within_the_cap(app, offi
     answered("patrol2", session_ref="daily:1")
     answered("patrol2", session_ref="review:1")
     db.get_session().commit()
-    period = points.period_named(None, today=TODAY)
-    earned = points.points_of(db.get_session(), points.get_rules(), period, points.just("patrol2"))
+    period = period_named(None, today=TODAY)
+    earned = points.points_of(db.get_session(), points.get_rules(), period, org.only("patrol2"))
     assert earned["patrol2"] == points.Points(quiz_right=2)
 
 
