@@ -8,11 +8,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from content_packs import yamllines
-from content_packs.schema import KINDS, Manifest, Pack, Question, describe
+from content_packs.schema import KINDS, Manifest, Pack, PushItem, Question, describe
 from content_packs.yamllines import LinedYaml
 
 MANIFEST = "pack.yaml"
 QUESTIONS = "questions.yaml"
+ITEMS = "items.yaml"
 
 
 class PackError(ValueError):
@@ -166,8 +167,41 @@ def _quiz_payload(folder: Path, errors: _Errors) -> dict[str, Any]:
     return {"questions": tuple(questions)}
 
 
+def _push_payload(folder: Path, errors: _Errors) -> dict[str, Any]:
+    """items.yaml: a list of push items with unique ids; files they name must exist in the pack folder."""
+    file = folder / ITEMS
+    doc = read_yaml(file, errors, prefix="items")
+    if doc is None:
+        return {}
+    if not isinstance(doc.data, list) or not doc.data:
+        errors.add(file, doc, (), "应为条目列表（每条以 - id: 开头），且至少有一条", prefix="items")
+        return {}
+    items: list[PushItem] = []
+    first_line: dict[str, int] = {}
+    for index, raw in enumerate(doc.data):
+        item_id = raw.get("id") if isinstance(raw, dict) else None
+        if isinstance(item_id, str) and item_id in first_line:
+            errors.add(file, doc, (index, "id"), f"条目编号「{item_id}」与第 {first_line[item_id]} 行的条目重复",
+                       prefix="items")
+        elif isinstance(item_id, str):
+            first_line[item_id] = doc.line_of((index,))
+        try:
+            item = PushItem.model_validate(raw)
+        except ValidationError as exc:
+            for loc, message in describe(exc):
+                errors.add(file, doc, (index, *loc), message, prefix="items")
+            continue
+        for form in ("voice", "image"):
+            variant = getattr(item, form)
+            if variant is not None and getattr(variant, "file", None) and not (folder / variant.file).is_file():
+                errors.add(file, doc, (index, form, "file"), f"找不到文件 {variant.file}（相对于内容包文件夹）",
+                           prefix="items")
+        items.append(item)
+    return {"items": tuple(items)}
+
+
 # one payload reader per kind: it reads the kind's files next to pack.yaml and returns Pack fields
-_PAYLOADS: dict[str, Callable[[Path, _Errors], dict[str, Any]]] = {"quiz": _quiz_payload}
+_PAYLOADS: dict[str, Callable[[Path, _Errors], dict[str, Any]]] = {"quiz": _quiz_payload, "push": _push_payload}
 assert set(_PAYLOADS) == set(KINDS), "every kind in schema.KINDS needs a payload reader"
 
 

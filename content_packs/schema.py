@@ -1,17 +1,18 @@
 """What a content pack is: the manifest (pack.yaml), quiz questions, and the loaded Pack."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import (BaseModel, ConfigDict, Field, StrictInt, StringConstraints, ValidationError,
-                      ValidationInfo, field_validator)
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StringConstraints, ValidationError,
+                      ValidationInfo, field_validator, model_validator)
 
 from content_packs import answers
 from content_packs.answers import LETTERS, AnswerError
 
-KINDS = ("quiz",)              # a later issue adds "push"; the loader has one payload reader per kind
+KINDS = ("quiz", "push")       # the loader has one payload reader per kind
 QUESTION_TYPES = {"single": "单选题", "multiple": "多选题", "truefalse": "判断题", "fill": "填空题"}
 MIN_OPTIONS, MAX_OPTIONS = 2, 6
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
@@ -131,6 +132,91 @@ def canonical_answer(qtype: str | None, value: Any, options: dict[str, str] | No
     return letters
 
 
+def _is_link(value: str) -> str:
+    if not re.fullmatch(r"https?://\S+", value):
+        raise ValueError("应为 http:// 或 https:// 开头的链接")
+    return value
+
+
+Url = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_is_link)]
+FORMS = ("text", "news", "video", "voice", "image")      # the variants an item may have, by form
+
+
+class TextVariant(BaseModel):
+    """Markdown body for reading in the chat."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    body: Text
+
+
+class NewsVariant(BaseModel):
+    """An image-text card: title, one-line description, the link it opens, and a cover picture."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    title: Text
+    description: Text
+    url: Url
+    cover: Url | None = None
+
+
+class VideoVariant(BaseModel):
+    """A link to a (short) video and one line saying what it is about."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    url: Url
+    summary: Text
+
+
+class VoiceVariant(BaseModel):
+    """Either a script to synthesise (bot/voice) or a recorded audio file shipped in the pack folder."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    script: Text | None = None
+    file: Text | None = None            # relative to the pack folder (e.g. audio/history-01.amr)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "VoiceVariant":
+        if (self.file is None) == (self.script is None):
+            raise ValueError("语音要写 script（朗读稿）或 file（录音文件）之一，且只写一个")
+        return self
+
+
+class ImageVariant(BaseModel):
+    """A picture (a poster, a chart): a file in the pack folder."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    file: Text
+    caption: Text | None = None
+
+
+class PushItem(BaseModel):
+    """One piece of content; which variants it has is up to the author, the channel policy picks one."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: Slug
+    title: Text
+    topics: tuple[Text, ...] = Field(min_length=1)
+    mandatory: bool = False             # every member of the audience must get it, whatever the ratings say
+    minutes: StrictInt = Field(default=5, ge=1, le=120)   # study time credited when the member says 已读
+    text: TextVariant | None = None
+    news: NewsVariant | None = None
+    video: VideoVariant | None = None
+    voice: VoiceVariant | None = None
+    image: ImageVariant | None = None
+
+    @property
+    def forms(self) -> tuple[str, ...]:
+        """The forms this item can be sent in, in FORMS order."""
+        return tuple(form for form in FORMS if getattr(self, form) is not None)
+
+    @model_validator(mode="after")
+    def _has_a_variant(self) -> "PushItem":
+        if not self.forms:
+            raise ValueError("至少要有一种形式：text、news、video、voice 或 image")
+        return self
+
+
 @dataclass(frozen=True)
 class Pack:
     """A loaded, valid pack. Records that refer to it store ``id`` and ``version`` (see ``ref``)."""
@@ -138,6 +224,7 @@ class Pack:
     manifest: Manifest
     folder: Path
     questions: tuple[Question, ...] = ()
+    items: tuple[PushItem, ...] = ()
 
     @property
     def id(self) -> str:
@@ -170,6 +257,13 @@ class Pack:
             if question.id == question_id:
                 return question
         raise KeyError(question_id)
+
+    def item(self, item_id: str) -> PushItem:
+        """The push item with this id. Raises KeyError when the pack has none."""
+        for item in self.items:
+            if item.id == item_id:
+                return item
+        raise KeyError(item_id)
 
     def is_for(self, cohorts: list[str] | tuple[str, ...] | set[str]) -> bool:
         """Whether a member in these cohorts is in the pack's audience (empty audience = everyone)."""

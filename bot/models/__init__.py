@@ -22,6 +22,8 @@ from bot.models.checkins import CheckIn  # noqa: E402
 from bot.models.responsibilities import TargetLetterConfirmation  # noqa: E402
 from bot.models.study import Leave, StudyLog  # noqa: E402
 from bot.models.quiz import QuizAnswer, ReviewCard  # noqa: E402
+from bot.models.pushes import ItemReceipt, MemberPreference, Push, PushFeedback  # noqa: E402
 
-__all__ = ["Base", "AuditEntry", "CheckIn", "Delivery", "Leave", "Member", "OrgUnit", "QuizAnswer", "ReviewCard",
-           "RoleGrant", "StudyLog", "TargetLetterConfirmation", "UnknownSender"]
+__all__ = ["Base", "AuditEntry", "CheckIn", "Delivery", "ItemReceipt", "Leave", "Member", "MemberPreference", "OrgUnit",
+           "Push", "PushFeedback", "QuizAnswer", "ReviewCard", "RoleGrant", "StudyLog", "TargetLetterConfirmation",
+           "UnknownSender"]
