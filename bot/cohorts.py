@@ -5,13 +5,14 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import yaml
 from flask import Flask, current_app
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator, model_validator
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
 
-from bot.models import Member
+from bot.models import Member, OrgUnit
 from bot.models.core import MemberStatus
 
 EXTENSION = "szzs.cohorts"
@@ -82,6 +83,24 @@ class Conditions(BaseModel):
         return (self.age_min is None or age >= self.age_min) and (self.age_max is None or age <= self.age_max)
 
 
+    def clause(self, *, year: int) -> ColumnElement[bool]:
+        """The same test as ``match``, as a SQL condition on ``Member`` (for counting big units in SQL)."""
+        parts: list[ColumnElement[bool]] = []
+        for values, column in ((self.status, Member.status), (self.post_category, Member.post_category),
+                               (self.post, Member.post)):
+            if values is not None:
+                parts.append(column.in_(values))
+        if self.department is not None:
+            parts.append(Member.department_id.in_(select(OrgUnit.id).where(OrgUnit.name.in_(self.department))))
+        if self.team is not None:
+            parts.append(Member.team_id.in_(select(OrgUnit.id).where(OrgUnit.name.in_(self.team))))
+        if self.age_min is not None:
+            parts.append(Member.birth_year <= year - self.age_min)
+        if self.age_max is not None:
+            parts.append(Member.birth_year >= year - self.age_max)
+        return and_(true(), *parts)
+
+
 class CohortRule(BaseModel):
     """One cohort: a name, a description for admins, and its conditions."""
 
@@ -107,6 +126,15 @@ class CohortRules:
     def cohorts_of(self, member: Member, *, today: date) -> list[str]:
         """The cohorts a member belongs to on ``today`` (a date or datetime), in file order."""
         return [rule.name for rule in self.rules if rule.when.match(member, year=today.year)]
+
+    def clause(self, names: Iterable[str], *, today: date) -> ColumnElement[bool]:
+        """A SQL condition on ``Member``: in any of the cohorts ``names`` on ``today``.
+
+        Raises:
+            KeyError: a name is no cohort.
+        """
+        by_name = {rule.name: rule for rule in self.rules}
+        return or_(false(), *(by_name[name].when.clause(year=today.year) for name in names))
 
     def members_of(self, name: str, members: list[Member], *, today: date) -> list[Member]:
         """The given members that belong to cohort ``name``.

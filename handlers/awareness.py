@@ -1,6 +1,8 @@
 """知晓率 and 题目分析: leaders see how much of each topic their people know; admins find broken questions."""
 from __future__ import annotations
 
+from sqlalchemy import func, select
+
 from bot import cohorts, org
 from bot.acl import Role
 from bot.messages import Reply
@@ -20,6 +22,7 @@ LIST_LINE = "· {topic}：{share}（{knowing}/{people}），仍错 {wrong}"
 LIST_FOOT = "平均知晓率 {overall}。发送「知晓率 主题名」查看还没答对的人。"
 TOPIC_HEAD = "「{topic}」知晓率 · {scope} · {period}"
 TOPIC_RATE = "在职 {people} 人，答对过 {knowing} 人（{share}），目标 {goal}%"
+TOPIC_AUDIENCE = "本题库面向{cohorts}，"
 TOPIC_WRONG = "最近一次作答仍有错题：{wrong} 人（{wrong_share}），可提醒他们发送「错题」复习"
 TOPIC_NOT_YET = "尚未答对：{names}{more}"
 TOPIC_ALL_KNOW = "范围内的同志都已答对过，很好！"
@@ -48,16 +51,17 @@ def show_awareness(ctx, words=None):
         found = awareness.rates(ctx.session, awareness.all_topics(ctx.app), who, period)
         if not found:
             return Reply(NO_TOPICS)
-        return Reply(NO_PEOPLE.format(scope=scope) if not found[0].people else _list(found, scope, period, goal))
+        people = ctx.session.scalar(select(func.count()).select_from(who.subquery()))
+        return Reply(NO_PEOPLE.format(scope=scope) if not people else _list(found, scope, period, goal, people))
     rate = awareness.rates(ctx.session, [topic], who, period)[0]
     if not rate.people:
         return Reply(NO_PEOPLE.format(scope=scope))
     names = awareness.not_knowing(ctx.session, topic, who, period, limit=NAMES_LISTED)
-    return Reply(_one_topic(rate, names, scope, period, goal))
+    return Reply(_one_topic(rate, names, scope, period, goal, topic.audience))
 
 
-def _list(found: list[awareness.Rate], scope: str, period, goal: int) -> str:
-    lines = [LIST_HEAD.format(scope=scope, period=period.label, people=found[0].people, goal=goal), LIST_INTRO]
+def _list(found: list[awareness.Rate], scope: str, period, goal: int, people: int) -> str:
+    lines = [LIST_HEAD.format(scope=scope, period=period.label, people=people, goal=goal), LIST_INTRO]
     lines += [LIST_LINE.format(topic=r.topic, share=percent(r.share), knowing=r.knowing, people=r.people,
                                wrong=percent(r.wrong_share))
               for r in sorted(found, key=lambda r: (r.share, -r.wrong_share))]
@@ -65,9 +69,12 @@ def _list(found: list[awareness.Rate], scope: str, period, goal: int) -> str:
     return "\n".join(lines)
 
 
-def _one_topic(rate: awareness.Rate, names: list[str], scope: str, period, goal: int) -> str:
+def _one_topic(rate: awareness.Rate, names: list[str], scope: str, period, goal: int,
+               audience: tuple[str, ...]) -> str:
+    meant_for = TOPIC_AUDIENCE.format(cohorts="、".join(audience)) if audience else ""
     lines = [TOPIC_HEAD.format(topic=rate.topic, scope=scope, period=period.label),
-             TOPIC_RATE.format(people=rate.people, knowing=rate.knowing, share=percent(rate.share), goal=goal),
+             meant_for + TOPIC_RATE.format(people=rate.people, knowing=rate.knowing, share=percent(rate.share),
+                                           goal=goal),
              TOPIC_WRONG.format(wrong=rate.still_wrong, wrong_share=percent(rate.wrong_share))]
     missing = rate.people - rate.knowing
     if names:

@@ -20,6 +20,7 @@ from flask import Flask
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
+from bot import cohorts
 from bot.models import Member, QuizAnswer
 from bot.models.quiz import Outcome
 from content_packs.answers import fold
@@ -32,6 +33,7 @@ from handlers._services.question_bank import BankQuestion
 class Topic:
     name: str
     refs: tuple[str, ...]      # the question refs it covers
+    audience: tuple[str, ...] = ()   # cohorts its banks are meant for; () = everyone
 
 
 @dataclass(frozen=True)
@@ -52,11 +54,18 @@ class Rate:
 
 def topics_of(questions: list[BankQuestion]) -> list[Topic]:
     """One Topic per question topic, in first-seen order."""
-    refs: dict[str, list[str]] = {}
+    found: dict[str, list[BankQuestion]] = {}
     for bq in questions:
         for topic in bq.topics:
-            refs.setdefault(topic, []).append(bq.ref)
-    return [Topic(name, tuple(found)) for name, found in refs.items()]
+            found.setdefault(topic, []).append(bq)
+    return [Topic(name, tuple(bq.ref for bq in asked), _audience(asked)) for name, asked in found.items()]
+
+
+def _audience(questions: list[BankQuestion]) -> tuple[str, ...]:
+    """Who a topic is meant for: everyone as soon as one of its banks is for everyone."""
+    if any(not bq.pack.audience for bq in questions):
+        return ()
+    return tuple(dict.fromkeys(name for bq in questions for name in bq.pack.audience))
 
 
 def all_topics(app: Flask | None = None) -> list[Topic]:
@@ -71,13 +80,31 @@ def topic_named(name: str, app: Flask | None = None) -> Topic | None:
     wanted = fold(name).casefold().strip()
     exact = next((t for t in found[0].topics if fold(t).casefold() == wanted), None)
     label = exact or "、".join(dict.fromkeys(bq.pack.title for bq in found))
-    return Topic(label, tuple(bq.ref for bq in found))
+    return Topic(label, tuple(bq.ref for bq in found), _audience(found))
 
 
 def rates(session: Session, topics: list[Topic], who: Select, period: Period) -> list[Rate]:
-    """The awareness of each topic among the members ``who`` selects (a SELECT of userids), in topic order."""
-    if not topics:
-        return []
+    """The awareness of each topic among the members ``who`` selects (a SELECT of userids), in topic order.
+
+    A topic whose banks are meant for some cohorts only (大坝安全 for 工程运维) counts only the members
+    of ``who`` in those cohorts, so 100 % stays reachable; one pair of queries per distinct audience.
+    """
+    found: dict[int, Rate] = {}
+    for audience in dict.fromkeys(t.audience for t in topics):
+        indexes = [i for i, t in enumerate(topics) if t.audience == audience]
+        group = [topics[i] for i in indexes]
+        found.update(zip(indexes, _rates(session, group, meant_for(who, audience, period), period)))
+    return [found[i] for i in range(len(topics))]
+
+
+def meant_for(who: Select, audience: tuple[str, ...], period: Period) -> Select:
+    """``who`` narrowed to the members of ``audience`` (cohort names; () = everyone) in the period's year."""
+    if not audience:
+        return who
+    return select(Member.userid).where(Member.userid.in_(who), cohorts.get_rules().clause(audience, today=period.last))
+
+
+def _rates(session: Session, topics: list[Topic], who: Select, period: Period) -> list[Rate]:
     people = session.scalar(select(func.count()).select_from(who.subquery()))
     in_period = [QuizAnswer.day.between(period.first, period.last), QuizAnswer.userid.in_(who)]
     knowing = session.execute(
@@ -108,6 +135,7 @@ def not_knowing(session: Session, topic: Topic, who: Select, period: Period, *, 
     knowing = select(QuizAnswer.userid).where(
         QuizAnswer.day.between(period.first, period.last), QuizAnswer.question_ref.in_(topic.refs),
         QuizAnswer.outcome == Outcome.RIGHT.value)
+    who = meant_for(who, topic.audience, period)
     query = (select(Member.name).where(Member.userid.in_(who), Member.userid.not_in(knowing))
              .order_by(Member.name).limit(limit))
     return list(session.scalars(query))

@@ -129,3 +129,28 @@ def test_init_app_fails_on_a_bad_file(app, tmp_path):
     app.config["COHORT_RULES"] = str(path)
     with pytest.raises(ValueError, match="bad.yaml"):
         cohorts.init_app(app)
+
+
+def test_the_sql_condition_selects_exactly_who_match_selects(app, tmp_path):
+    """Every cohort of the default rules, and a rule on department/team/post, over the 60-member demo roster."""
+    from sqlalchemy import select
+
+    from bot import db
+    from bot.demo import load_demo_unit
+
+    session = db.get_session()
+    today = datetime(2026, 11, 25)
+    load_demo_unit(session, now=today)
+    custom = tmp_path / "rules.yaml"
+    custom.write_text("cohorts:\n  - name: 坝上\n    when: {department: 工程管理科, post: [大坝巡查岗, 闸门运行岗]}\n"
+                      "  - name: 调度班\n    when: {team: 水情监测班组, age_min: 30}\n", encoding="utf-8")
+    members = list(session.scalars(select(Member)))
+    for rules in (load_rules(DEFAULT_RULES), load_rules(custom)):
+        for name in rules.names:
+            by_python = {m.userid for m in rules.members_of(name, members, today=today)}
+            by_sql = set(session.scalars(select(Member.userid).where(rules.clause([name], today=today))))
+            assert by_sql == by_python, name
+            assert by_python, f"{name} selects nobody in the demo roster: the comparison would prove nothing"
+        everyone_in_any = {m.userid for m in members if rules.cohorts_of(m, today=today)}
+        assert set(session.scalars(select(Member.userid).where(rules.clause(rules.names, today=today)))) == everyone_in_any
+    assert set(session.scalars(select(Member.userid).where(load_rules(DEFAULT_RULES).clause([], today=today)))) == set()

@@ -22,8 +22,9 @@ By hand, the whole unit this year (6 active people):
                     latest answer wrong: patrol1 (p1 wrong after right), flood1 (p1 skipped) = 2/6 = 33%
     防洪法 (p2, p3): knowing patrol1 (p3), patrol2 (p2) = 2/6 = 33% (head1's p3 was last year);
                     latest wrong: water1 (p3) = 1/6 = 17%
-    巡视检查 (d1, d2): knowing flood1 = 1/6 = 17%; latest wrong: patrol2 (d1 missed) = 1/6 = 17%
-    lowest first: 巡视检查, 防洪法, 水法; average (4 + 2 + 1) / 18 = 39%
+    巡视检查 (d1, d2) counts only the 4 工程运维 people (the bank's audience; water1 and admin01 are not):
+                    knowing flood1 = 1/4 = 25%; latest wrong: patrol2 (d1 missed) = 1/4 = 25%
+    lowest first: 巡视检查, 防洪法, 水法; average (4/6 + 2/6 + 1/4) / 3 = 42%
 大坝巡查班组 (patrol1, patrol2): 水法 2/2, still wrong 1/2 (patrol1); 巡视检查 0/2.
 工程管理科 (patrol1, patrol2, flood1, head1): 水法 3/4 = 75%, still wrong 2/4 = 50%, not yet: 抢险一.
 """
@@ -135,10 +136,10 @@ def test_admin_sees_every_topic_lowest_first(platform, office):
     reply = say(platform, "知晓率", "admin01")
     assert "政策知晓率 · 水库管理所 · 2026 年（在职 6 人，目标 100%）" in reply
     lines = reply.splitlines()
-    assert lines[2:5] == ["· 巡视检查：17%（1/6），仍错 17%",
+    assert lines[2:5] == ["· 巡视检查：25%（1/4），仍错 25%",
                           "· 防洪法：33%（2/6），仍错 17%",
                           "· 水法：67%（4/6），仍错 33%"]
-    assert "平均知晓率 39%" in reply
+    assert "平均知晓率 42%" in reply
 
 
 def test_one_topic_for_a_department_names_who_has_not_answered_right(platform, office):
@@ -152,7 +153,7 @@ def test_one_topic_for_a_department_names_who_has_not_answered_right(platform, o
 def test_words_in_any_order_and_a_bank_title(platform, office):
     assert "在职 4 人，答对过 3 人（75%）" in say(platform, "知晓率 工程管理科 今年 水法", "admin01")
     reply = say(platform, "知晓率 测试大坝", "admin01")
-    assert "「测试大坝题库」知晓率" in reply and "答对过 1 人（17%）" in reply
+    assert "「测试大坝题库」知晓率" in reply and "本题库面向工程运维，在职 4 人，答对过 1 人（25%）" in reply
 
 
 def test_last_year_counts_only_last_years_answers(platform, office):
