@@ -15,3 +15,5 @@ CONTEST = PREFIX + ":contest:{chat_id}"                     # a group's contest:
 CONTEST_ANSWERS = PREFIX + ":contest-answers:{contest_id}:{index}"   # userid → first answer to one question
 CONTEST_SCORES = PREFIX + ":contest-scores:{contest_id}"    # sorted set userid → total points
 VOICE_MEDIA = PREFIX + ":voice-media:{target}:{audio_sha256}"   # uploaded voice → WeCom media id + upload time
+ACTIVITY_SIGNIN_CODE = PREFIX + ":activity-code:{activity_id}"  # an activity's sign-in code and until when it is valid
+ACTIVITY_STARTS = PREFIX + ":activity-starts"               # sorted set activity id → start: reminders still to scan for

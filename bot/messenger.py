@@ -22,6 +22,7 @@ from bot.ledger import Ledger
 from bot.sqlutil import chunks
 from bot.outgoing import APP, GROUP, File, Image, Markdown, Message, News, Text, Voice, split_message
 from bot.ratelimit import WEBHOOK_LIMITS, Limit, acquire_many, member_limits
+from bot.voice import AmrClip, VoiceError, check_voice, media_id_for
 from bot.wecom.errors import WeComError
 
 log = logging.getLogger(__name__)
@@ -229,19 +230,39 @@ class Messenger:
             body = {"base64": base64.b64encode(part.data).decode("ascii"),
                     "md5": hashlib.md5(part.data).hexdigest()}   # noqa: S324 - WeCom's checksum
             return {"msgtype": "image", "image": body}
-        if isinstance(part, (File, Voice)):
+        if isinstance(part, Voice):
+            media_id = self._voice_media_id(part, f"robot:{_digest(key)}",
+                                            lambda data: self._webhook.upload_media(key, "voice", part.filename, data))
+            return {"msgtype": "voice", "voice": {"media_id": media_id}}
+        if isinstance(part, File):
             media_id = self._webhook.upload_media(key, part.msgtype, part.filename, part.data)
             return {"msgtype": part.msgtype, part.msgtype: {"media_id": media_id}}
         return _common_payload(part, mentions=True)
 
     def _app_payload(self, part: Message) -> dict:
-        if isinstance(part, (Image, File, Voice)):
+        if isinstance(part, Voice):
+            media_id = self._voice_media_id(part, "app",
+                                            lambda data: self._app.upload_media("voice", part.filename, data))
+            payload = {"msgtype": "voice", "voice": {"media_id": media_id}}
+        elif isinstance(part, (Image, File)):
             filename = part.filename if isinstance(part, (File, Voice)) else _image_name(part.data)
             media_id = self._app.upload_media(part.msgtype, filename, part.data)
             payload = {"msgtype": part.msgtype, part.msgtype: {"media_id": media_id}}
         else:
             payload = _common_payload(part, mentions=False)
         return {**payload, "safe": 0, "enable_duplicate_check": 1}
+
+    def _voice_media_id(self, part: Voice, target: str, upload: Callable[[bytes], str]) -> str:
+        """Reuse the media id of a clip uploaded before (WeCom keeps it 3 days): a push of the same
+        clip to the next batch, or next week, does not upload again."""
+        try:
+            check_voice(part.data)
+        except VoiceError as exc:
+            # not audio we made or checked: let WeCom judge it, as for any other file, and cache nothing
+            log.warning("voice %s is not valid AMR (%s); uploading without the media id cache", part.filename, exc)
+            return upload(part.data)
+        clip = AmrClip(part.data, 0.0, "")
+        return media_id_for(clip, upload, target=target, now=self._now(), redis=self._redis)
 
 
 def _common_payload(part: Message, *, mentions: bool) -> dict:

@@ -1,4 +1,5 @@
-"""`flask --app bot packs check | import-questions FILE --pack DIR | export-questions PACK_ID OUT.xlsx`."""
+"""`flask --app bot packs check | import-questions FILE --pack DIR | export-questions PACK_ID OUT.xlsx |
+import-items SOURCE… --pack DIR`."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,9 +9,10 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 import content_packs
+from content_packs.push_import import import_items
 from content_packs.quiz_import import export_questions, import_questions
 
-packs_cli = AppGroup("packs", help="内容包：校验、导入题目、导出题目。")
+packs_cli = AppGroup("packs", help="内容包：校验、导入题目、导出题目、导入推送条目。")
 
 
 def register_cli(app: Flask) -> None:
@@ -50,6 +52,25 @@ def import_command(file: Path, pack_dir: Path) -> None:
         raise click.exceptions.Exit(1)
 
 
+@packs_cli.command("import-items")
+@click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--pack", "pack_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="推送包目录，如 content_packs/push_notice_board；不存在时新建草稿")
+@click.option("--title", help="内容包标题（新建时默认用第一个来源的名字）")
+@click.option("--audience", help="人群，多个用顿号或逗号分隔，如 青年、工程运维；不写则新包面向全体")
+def import_items_command(sources: tuple[Path, ...], pack_dir: Path, title: str | None, audience: str | None) -> None:
+    """把 Markdown/TXT 文件夹和 Excel/CSV 链接表（标题、链接、简介、主题、形式）导入为推送包草稿。
+
+    有任何一个文件或一行出错则什么都不写；导入已有的包时版本号加 1，没有重新导入的条目保留。
+    """
+    report = import_items(sources, pack_dir, title=title, audience=audience, cohorts=_cohort_names())
+    arguments = " ".join([*map(str, sources), "--pack", str(pack_dir)])
+    _audit(arguments, report.ok, report.summary(), command="packs import-items")
+    click.echo(report.summary())
+    if not report.ok:
+        raise click.exceptions.Exit(1)
+
+
 @packs_cli.command("export-questions")
 @click.argument("pack_id")
 @click.argument("out", type=click.Path(dir_okay=False, writable=True, path_type=Path))
@@ -69,7 +90,7 @@ def _cohort_names() -> list[str] | None:
     return getattr(rules, "names", None)
 
 
-def _audit(arguments: str, ok: bool, detail: str) -> None:
+def _audit(arguments: str, ok: bool, detail: str, *, command: str = "packs import-questions") -> None:
     """Record the import in the audit log when the app has a database (it has under `flask --app bot`)."""
     if "szzs.db" not in current_app.extensions:
         return
@@ -79,7 +100,7 @@ def _audit(arguments: str, ok: bool, detail: str) -> None:
 
     session = db.get_session()
     try:
-        audit.record(session, actor="cli", command="packs import-questions", arguments=arguments,
+        audit.record(session, actor="cli", command=command, arguments=arguments,
                      result="ok" if ok else "rejected", at=clock.now(), detail=detail)
         session.commit()
     except SQLAlchemyError as exc:

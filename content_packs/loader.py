@@ -8,12 +8,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from content_packs import yamllines
-from content_packs.schema import KINDS, Manifest, Pack, PushItem, Question, describe
+from content_packs.schema import KINDS, Manifest, Pack, PushItem, Question, Survey, describe
 from content_packs.yamllines import LinedYaml
 
 MANIFEST = "pack.yaml"
 QUESTIONS = "questions.yaml"
 ITEMS = "items.yaml"
+SURVEY = "survey.yaml"
 
 
 class PackError(ValueError):
@@ -200,8 +201,26 @@ def _push_payload(folder: Path, errors: _Errors) -> dict[str, Any]:
     return {"items": tuple(items)}
 
 
+def _survey_payload(folder: Path, errors: _Errors) -> dict[str, Any]:
+    """survey.yaml: dates, anonymity, departments, reminders and the questions (handlers/surveys.py asks them)."""
+    file = folder / SURVEY
+    doc = read_yaml(file, errors, prefix="survey")
+    if doc is None:
+        return {}
+    if not isinstance(doc.data, dict):
+        errors.add(file, doc, (), "应为一组 键: 值（opens、closes、anonymous、questions……）")
+        return {}
+    try:
+        return {"survey": Survey.model_validate(doc.data)}
+    except ValidationError as exc:
+        for loc, message in describe(exc):
+            errors.add(file, doc, loc, message)
+    return {}
+
+
 # one payload reader per kind: it reads the kind's files next to pack.yaml and returns Pack fields
-_PAYLOADS: dict[str, Callable[[Path, _Errors], dict[str, Any]]] = {"quiz": _quiz_payload, "push": _push_payload}
+_PAYLOADS: dict[str, Callable[[Path, _Errors], dict[str, Any]]] = {"quiz": _quiz_payload, "push": _push_payload,
+                                                                  "survey": _survey_payload}
 assert set(_PAYLOADS) == set(KINDS), "every kind in schema.KINDS needs a payload reader"
 
 

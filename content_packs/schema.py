@@ -3,16 +3,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StringConstraints, ValidationError,
-                      ValidationInfo, field_validator, model_validator)
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StringConstraints,
+                      ValidationError, ValidationInfo, field_validator, model_validator)
 
 from content_packs import answers
 from content_packs.answers import LETTERS, AnswerError
 
-KINDS = ("quiz", "push")       # the loader has one payload reader per kind
+KINDS = ("quiz", "push", "survey")       # the loader has one payload reader per kind
 QUESTION_TYPES = {"single": "单选题", "multiple": "多选题", "truefalse": "判断题", "fill": "填空题"}
 MIN_OPTIONS, MAX_OPTIONS = 2, 6
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
@@ -225,6 +226,7 @@ class Pack:
     folder: Path
     questions: tuple[Question, ...] = ()
     items: tuple[PushItem, ...] = ()
+    survey: "Survey | None" = None      # kind survey (content_packs/survey.py)
 
     @property
     def id(self) -> str:
@@ -268,6 +270,98 @@ class Pack:
     def is_for(self, cohorts: list[str] | tuple[str, ...] | set[str]) -> bool:
         """Whether a member in these cohorts is in the pack's audience (empty audience = everyone)."""
         return not self.audience or bool(set(self.audience) & set(cohorts))
+
+
+# -- kind survey: survey.yaml ----------------------------------------------------------------------
+
+SURVEY_QUESTION_TYPES = {"single": "单选题", "multiple": "多选题", "scale": "打分题（1–5 分）", "text": "问答题"}
+SURVEY_LETTERS = "ABCDEFGH"
+
+
+def _survey_date(value: Any) -> Any:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ValueError("应为日期，写作 2026-03-01") from None
+
+
+SurveyDate = Annotated[date, BeforeValidator(_survey_date)]
+
+
+class SurveyQuestion(BaseModel):
+    """One survey question; choice questions have options A, B, C …; ``topics`` it informs are optional."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: Slug
+    type: str
+    text: Text
+    options: dict[str, Text] = Field(default_factory=dict)
+    required: bool = True
+    topics: tuple[Text, ...] = ()
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        if value not in SURVEY_QUESTION_TYPES:
+            raise ValueError("题型只能是 single（单选）、multiple（多选）、scale（1–5 分打分）或 text（问答）")
+        return value
+
+    @field_validator("options")
+    @classmethod
+    def _options_fit_type(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        qtype = info.data.get("type")
+        if qtype in ("scale", "text"):
+            if value:
+                raise ValueError(f"{SURVEY_QUESTION_TYPES[qtype]}不需要选项")
+            return value
+        if qtype is None:
+            return value
+        if not 2 <= len(value) <= len(SURVEY_LETTERS):
+            raise ValueError(f"{SURVEY_QUESTION_TYPES[qtype]}应有 2–{len(SURVEY_LETTERS)} 个选项，实际有 {len(value)} 个")
+        expected = SURVEY_LETTERS[: len(value)]
+        if "".join(value) != expected:
+            raise ValueError(f"选项应依次为 {'、'.join(expected)}，实际为 {'、'.join(map(str, value))}")
+        return value
+
+
+class SurveyReminder(BaseModel):
+    """A reminder to those who have not finished: ``days_before_close`` days before the last day, at ``at``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    days_before_close: StrictInt = Field(ge=0, le=60)
+    at: Annotated[str, StringConstraints(pattern=r"^([01]?\d|2[0-3]):[0-5]\d$")] = "09:00"
+
+
+class Survey(BaseModel):
+    """survey.yaml: who is asked (pack.yaml's ``audience`` cohorts and ``departments`` here), when, and what."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    opens: SurveyDate                       # the first day members can answer
+    closes: SurveyDate                      # the last day
+    anonymous: bool = False
+    departments: tuple[Text, ...] = ()      # department names; empty = every department
+    reminders: tuple[SurveyReminder, ...] = (SurveyReminder(days_before_close=2),)
+    questions: tuple[SurveyQuestion, ...] = Field(min_length=1)
+
+    @field_validator("questions")
+    @classmethod
+    def _unique_ids(cls, value: tuple[SurveyQuestion, ...]) -> tuple[SurveyQuestion, ...]:
+        ids = [q.id for q in value]
+        repeated = sorted({qid for qid in ids if ids.count(qid) > 1})
+        if repeated:
+            raise ValueError(f"题目编号重复：{'、'.join(repeated)}")
+        return value
+
+    @model_validator(mode="after")
+    def _closes_after_opens(self) -> "Survey":
+        if self.closes < self.opens:
+            raise ValueError(f"closes（{self.closes}）早于 opens（{self.opens}）")
+        return self
 
 
 def describe(exc: ValidationError) -> list[tuple[tuple[Any, ...], str]]:

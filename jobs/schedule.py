@@ -6,7 +6,7 @@ restarted cron, a second tick or a retried tick harmless.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
 
@@ -24,18 +24,24 @@ DONE_MARKER_TTL = 8 * 24 * 3600
 class Entry:
     name: str
     cron: str                  # in the unit's time zone (Asia/Shanghai)
-    job: Callable              # called as job(due="<ISO minute>")
+    job: Callable              # called as job(due="<ISO minute>", **kwargs)
+    kwargs: dict = field(default_factory=dict)
 
 
 def entries() -> tuple[Entry, ...]:
     """What runs when; read inside the tick's app context, so entries may depend on settings."""
+    from jobs.activities import activity_reminder_entries
     from jobs.alerts import alert_admins_of_failures, warn_admins_of_calendar_end
     from jobs.closed_loop import configured_nudge_day, nudge_members_behind, send_month_end_reports
+    from jobs.pushes import cohort_push_entries
     from jobs.reminders import remind_unchecked_members
+    from jobs.surveys import survey_reminder_entries
 
     reminder_at = current_app.config.get("CHECKIN_REMINDER_TIME", "16:30")
     return (
         Entry("delivery-failure-alerts", "*/10 * * * *", alert_admins_of_failures),
+        # every minute while an upcoming activity still has a reminder to send (day before, 30 min before)
+        *activity_reminder_entries(Entry),
         # every day: the job itself skips weekends and holidays and runs on 调休 workdays
         Entry("checkin-reminders", daily_at(reminder_at), remind_unchecked_members),
         # the first of each month: is the holiday calendar about to run out?
@@ -44,6 +50,10 @@ def entries() -> tuple[Entry, ...]:
         Entry("midmonth-nudge", f"0 9 {configured_nudge_day()}-31 * *", nudge_members_behind),
         # the first of each month: feedback on the month that ended
         Entry("month-end-reports", "30 8 1 * *", send_month_end_reports),
+        # one per cohort schedule in push_policy.yaml (a Mon–Fri cron means the unit's workdays)
+        *cohort_push_entries(Entry),
+        # one per survey reminder time (survey.yaml: days before the last day, at HH:MM)
+        *survey_reminder_entries(Entry),
     )
 
 
@@ -87,7 +97,7 @@ def _enqueue_due(redis, minute: datetime) -> list[str]:
             continue
         try:
             job_id = f"cron-{entry.name}-{stamp}"
-            get_jobs().enqueue(entry.job, job_id=job_id, due=minute.isoformat())
+            get_jobs().enqueue(entry.job, job_id=job_id, due=minute.isoformat(), **entry.kwargs)
         except Exception:
             redis.delete(marker)     # the next tick tries again
             raise

