@@ -1,7 +1,7 @@
-"""活动, 报名, 取消报名 and 活动签到: members find activities they can join, take a seat and sign in.
+"""活动, 报名, 取消报名 and 签到: members find activities they can join, take a seat and sign in.
 
-``签到`` on its own is the check-in command's alias (打卡), so signing in to an activity is
-``活动签到 <编号> <签到码>``; replies and notices say so.
+``签到`` on its own is the daily check-in (打卡); ``签到 <编号> <签到码>`` is handed here by the
+check-in command, and ``活动签到 <编号> <签到码>`` says the same unambiguously.
 """
 from __future__ import annotations
 

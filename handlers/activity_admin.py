@@ -172,7 +172,7 @@ def _publish(ctx, data: dict) -> tuple[Activity, int]:
 
 
 @group.command("签到码", aliases=("活动签到码", "signincode"), role=Role.ADMIN,
-               summary="显示活动的签到码（4 位数字，30 分钟内有效），请参加者发「活动签到 编号 签到码」",
+               summary="显示活动的签到码（4 位数字，30 分钟内有效），请参加者发「签到 编号 签到码」",
                args=[Arg("number", label="编号", type=parse_number, rest=True)], example="签到码 3")
 def show_signin_code(ctx, number):
     activity = activities.find(ctx.session, number)
@@ -185,7 +185,7 @@ def show_signin_code(ctx, number):
         return Reply(f"「{activity.title}」的签到已经结束（活动开始 3 小时后截止）。")
     code = activity_signin.issue(redis_store.get_redis(ctx.app), activity.id, now=ctx.now)
     return Reply(f"「{activity.title}」签到码：{code.code}\n有效至 {code.valid_until.astimezone(ctx.now.tzinfo):%H:%M}，"
-                 f"请参加的同事发「活动签到 {activity.id} {code.code}」。过期后再发「签到码 {activity.id}」换新码。")
+                 f"请参加的同事发「签到 {activity.id} {code.code}」。过期后再发「签到码 {activity.id}」换新码。")
 
 
 @group.command("回放", aliases=("活动回放", "replay"), role=Role.ADMIN,

@@ -81,7 +81,7 @@ def _remind(session, activity: Activity, kind: str, now) -> int:
     head = "明天" if kind == "day-before" else "30 分钟后"
     text = (f"【活动提醒】您报名的「{activity.title}」{head}开始。\n时间：{when(activity, now)}\n"
             f"{'链接' if activity.online else '地点'}：{where(activity)}\n"
-            f"签到时请发「活动签到 {activity.id} 签到码」。不能参加请发「取消报名 {activity.id}」。")
+            f"签到时请发「签到 {activity.id} 签到码」。不能参加请发「取消报名 {activity.id}」。")
     enqueue_to_members(f"activity-{activity.id}-reminder-{kind}", userids, Text(text))
     log.info("activity %s: %s reminder queued for %d registrants", activity.id, kind, len(userids))
     return 1

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot import cohorts, create_app, db
-from bot.models import Member, StudyLog
+from bot.models import CheckIn, Member, StudyLog
 from bot.models.activities import Activity, ActivityRegistration
 from bot.models.study import StudySource
 from handlers._services import progress
@@ -205,12 +205,14 @@ def test_sign_in_codes_right_wrong_expired_and_repeated(platform, people, clock)
     assert "还没有开始签到" in say(platform, "活动签到 1 1234")
     shown = say(platform, "签到码 1", user="admin01")
     code = shown.split("签到码：")[1][:4]
-    assert code.isdigit() and f"活动签到 1 {code}" in shown
+    assert code.isdigit() and f"签到 1 {code}" in shown
     assert say(platform, "签到码 1", user="admin01") == shown                 # the same code while valid
     wrong = f"{(int(code) + 1) % 10000:04d}"
     assert "签到码不对" in say(platform, f"活动签到 1 {wrong}")
     assert study_logs() == [] and practice_count("u001") == 0
-    assert "签到成功" in say(platform, f"活动签到 1 {code}")
+    assert "签到成功" in say(platform, f"签到 1 {code}")          # 签到 with a number and code is the activity's
+    assert db.get_session().scalar(select(func.count()).select_from(CheckIn)) == 0     # not a daily check-in
+    assert "打卡成功" in say(platform, "签到")                                          # on its own it still is
     assert study_logs() == [("u001", 90, StudySource.ACTIVITY.value, "activity:1:u001")]
     assert practice_count("u001") == 1
     assert "已经签到过" in say(platform, f"活动签到 1 {code}")

@@ -53,7 +53,7 @@ def test_each_reminder_reaches_registrants_once_even_when_the_tick_runs_twice(se
     tick_at(clock, START - timedelta(hours=23, minutes=59))
     for userid in ("u001", "u003"):
         [day_before] = reminders_to(standin_url, userid)
-        assert "明天开始" in day_before and "库尾码头" in day_before and "活动签到 1" in day_before
+        assert "明天开始" in day_before and "库尾码头" in day_before and "签到 1 " in day_before
     assert reminders_to(standin_url, "u002") == [] and reminders_to(standin_url, "u004") == []
 
     tick_at(clock, START - timedelta(minutes=30))
