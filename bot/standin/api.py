@@ -32,20 +32,23 @@ def api_call(path: str) -> Callable:
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapper(**kwargs):
+            started = time.monotonic()
             scenario.count_call(path)
-            pause(scenario.latency_ms())
             fault = scenario.pop_fault(path)
             if fault is not None:
                 answer = codes.answer(int(fault["errcode"]))
                 answer["errmsg"] = fault.get("errmsg") or answer["errmsg"]
-                return jsonify(answer)
-            result = view(**kwargs)
+                result = jsonify(answer)
+            else:
+                result = view(**kwargs)
+            # the latency is WeCom's response time: the stand-in's own work is part of it, not added to it
+            pause(scenario.latency_ms() - (time.monotonic() - started) * 1000)
             return result if isinstance(result, Response) else jsonify(result)
         return wrapper
     return decorate
 
 
-def pause(milliseconds: int) -> None:
+def pause(milliseconds: float) -> None:
     """Sleep like a slow network would; tests replace ``time.sleep`` rather than wait."""
     if milliseconds > 0:
         time.sleep(milliseconds / 1000)

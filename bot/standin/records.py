@@ -28,14 +28,28 @@ def add_message(*, via: str, msgtype: str, body: dict, recipient: str | None = N
     Returns:
         The record as stored.
     """
+    return add_messages(via=via, msgtype=msgtype, body=body, recipients=[recipient], chat=chat,
+                        dropped=[dropped], msgid=msgid)[0]
+
+
+def add_messages(*, via: str, msgtype: str, body: dict, recipients: list[str | None], dropped: list[bool],
+                 chat: str | None = None, msgid: str | None = None) -> list[dict]:
+    """Record one message to several recipients (one record each, as ``add_message``) in two round trips."""
     redis = get_redis()
-    record = {"id": int(redis.incr(key("message_seq"))), "via": via, "recipient": recipient, "chat": chat,
-              "msgtype": msgtype, "body": body, "dropped": dropped, "msgid": msgid, "time": time.time()}
+    last = int(redis.incrby(key("message_seq"), len(recipients)))
+    now = time.time()
+    records = [{"id": last - len(recipients) + 1 + n, "via": via, "recipient": recipient, "chat": chat,
+                "msgtype": msgtype, "body": body, "dropped": was_dropped, "msgid": msgid, "time": now}
+               for n, (recipient, was_dropped) in enumerate(zip(recipients, dropped))]
+    # the body is the same for every recipient: encode it once (a 1000-member send would encode it 1000 times)
+    body_json = json.dumps(body, ensure_ascii=False)
+    encoded = [json.dumps({k: v for k, v in record.items() if k != "body"}, ensure_ascii=False)[:-1]
+               + ', "body": ' + body_json + "}" for record in records]
     with redis.pipeline() as pipe:
-        pipe.rpush(key("messages"), json.dumps(record, ensure_ascii=False))
+        pipe.rpush(key("messages"), *encoded)
         pipe.ltrim(key("messages"), -MAX_MESSAGES, -1)
         pipe.execute()
-    return record
+    return records
 
 
 def list_messages(*, recipient: str | None = None, chat: str | None = None, via: str | None = None,

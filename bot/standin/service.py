@@ -29,10 +29,9 @@ def send_app(body: dict, *, agent_id: int | None) -> dict:
         # the stand-in has no departments or tags, so only members can be valid
         return codes.answer(codes.ALL_RECIPIENTS_INVALID, "no valid touser (toparty/totag are not modelled)")
     msgid = secrets.token_urlsafe(24)
-    for userid in valid:
-        dropped = not ratelimit.allow(f"app:{userid}", ratelimit.APP_MEMBER_LIMITS)
-        records.add_message(via="app", recipient=userid, msgtype=body["msgtype"], body=body,
-                            dropped=dropped, msgid=msgid)
+    allowed = ratelimit.allow_many([f"app:{userid}" for userid in valid], ratelimit.APP_MEMBER_LIMITS)
+    records.add_messages(via="app", recipients=valid, msgtype=body["msgtype"], body=body,
+                         dropped=[not ok for ok in allowed], msgid=msgid)
     return codes.answer(codes.OK, invaliduser="|".join(invalid), invalidparty="|".join(parties),
                         invalidtag="|".join(tags), msgid=msgid)
 
