@@ -2,8 +2,9 @@
 
 The audience is stored as a label (``全体``, ``人群:青年``, ``部门:工程管理科``) and resolved again
 when the fan-out runs, so a push scheduled for next week reaches whoever is in the audience then.
-Cohorts follow their own rules (the 退休 cohort is retirees); a department, a team and 全体 mean the
-members at work (在职) there. Muting (免打扰) is applied later, by the fan-out, per member.
+Cohorts follow their own rules (the 退休 cohort is retirees); 全体 is everyone on the roster,
+retirees included (they are an audience the unit serves); a department or a team means the members
+at work (在职) there. Muting (免打扰) is applied later, by the fan-out, per member.
 """
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ class Audience:
 
     @property
     def shown(self) -> str:
-        return {EVERYONE: "全体职工", COHORT: f"「{self.name}」人群"}.get(self.kind, f"「{self.name}」")
+        return {EVERYONE: "全体人员（含退休职工）", COHORT: f"「{self.name}」人群"}.get(self.kind, f"「{self.name}」")
 
     @classmethod
     def from_label(cls, label: str) -> "Audience":
@@ -73,9 +74,8 @@ def members_of(session: Session, audience: Audience, *, rules: CohortRules, toda
         if audience.name not in rules.names:
             return []
         query = query.where(rules.clause([audience.name], today=today))
-    else:
-        query = query.where(Member.status == MemberStatus.ACTIVE.value)
     if audience.kind == UNIT:
+        query = query.where(Member.status == MemberStatus.ACTIVE.value)
         units = org.units_within(session, {u.id for u in org.find_unit_by_name(session, audience.name)})
         if not units:
             return []

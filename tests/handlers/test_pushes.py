@@ -65,18 +65,19 @@ def pushes():
 def test_push_to_everyone_lands_once_per_member_in_each_cohorts_form(app, platform, staff, standin_url):
     reply = say(platform, "推送 全体 duty-rules")
     [row] = pushes()
-    assert f"推送号 {row.id}" in reply and "共 3 人" in reply
-    assert "文字 1 人" in reply and "图文卡片 1 人" in reply and "语音 1 人" in reply
+    assert f"推送号 {row.id}" in reply and "共 4 人" in reply
+    assert "文字 1 人" in reply and "图文卡片 1 人" in reply and "语音 2 人" in reply
     assert row.status == "sent" and row.item_ref == "push_flood_duty_stories/duty-rules"
     assert kinds(standin_url, "u_young")[0] == "markdown"
     assert kinds(standin_url, "u_office")[0] == "news"
     assert kinds(standin_url, "u_senior")[0] == "voice"
+    assert kinds(standin_url, "u_retired")[0] == "voice"        # 全体 includes retirees
     for userid in ("u_young", "u_office", "u_senior"):          # each message of the push once
         bodies = [json.dumps(m["body"], sort_keys=True) for m in sent_to(standin_url, userid)]
         assert len(bodies) == len(set(bodies)) and set(kinds(standin_url, userid)[1:]) <= {"text", "markdown"}
-    assert sent_to(standin_url, "u_retired") == []          # 全体 means the staff at work
     receipts = db.get_session().scalars(select(ItemReceipt)).all()
-    assert {(r.userid, r.form) for r in receipts} == {("u_young", "text"), ("u_office", "news"), ("u_senior", "voice")}
+    assert {(r.userid, r.form) for r in receipts} == {("u_young", "text"), ("u_office", "news"), ("u_senior", "voice"),
+                                                      ("u_retired", "voice")}
 
     before = len(messages(standin_url))
     fan_out(push_id=row.id)                                 # a second run (retry, resumed worker) sends nothing
@@ -114,7 +115,7 @@ def test_muted_members_get_nothing_and_the_reply_says_so(app, platform, staff, s
     session.add(MemberPreference(userid="u_young", muted=True, form=None, updated_at=clock()))
     session.commit()
     reply = say(platform, "推送 全体 duty-rules")
-    assert "共 2 人" in reply and "另有 1 人设了免打扰" in reply
+    assert "共 3 人" in reply and "另有 1 人设了免打扰" in reply
     assert sent_to(standin_url, "u_young") == []
 
 
@@ -193,4 +194,4 @@ def test_history_counts_delivered_failed_and_pending_from_the_ledger(app, platfo
     assert lines[0] == "最近 3 条推送："
     assert lines[1].startswith("3. ") and lines[1].endswith("：预约中")
     assert lines[2].startswith("2. ") and lines[2].endswith("：送达 0 人，失败 1 人，待发 0 人")
-    assert lines[3].startswith("1. ") and lines[3].endswith("：送达 3 人，失败 0 人，待发 0 人")
+    assert lines[3].startswith("1. ") and lines[3].endswith("：送达 4 人，失败 0 人，待发 0 人")
