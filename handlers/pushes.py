@@ -147,7 +147,7 @@ def _status(session, row: Push) -> str:
 def delivery_counts(session, row: Push) -> tuple[int, int, int]:
     """(members with every message sent, members with a failed message, members in the ledger)."""
     query = (select(Delivery.recipient, Delivery.status, func.count())
-             .where(Delivery.push_id.like(f"{row.ledger_id}-%")).group_by(Delivery.recipient, Delivery.status))
+             .where(Delivery.push_id.like(row.ledger_pattern)).group_by(Delivery.recipient, Delivery.status))
     statuses: dict[str, set[str]] = {}
     for recipient, status, _ in session.execute(query):
         statuses.setdefault(recipient, set()).add(status)

@@ -88,11 +88,6 @@ def split_ref(item_ref: str) -> tuple[str, str]:
     return pack_id, item_id
 
 
-def message_ledger_id(push: Push, index: int) -> str:
-    """The ledger push id of message ``index`` of ``push`` (each message goes to a member at most once)."""
-    return f"{push.ledger_id}-{index}"
-
-
 def fanout_job_id(push_id: int) -> str:
     return f"push-fanout-{push_id}"
 
@@ -131,7 +126,7 @@ def fan_out(*, push_id: int, userids: list[str] | None = None) -> dict:
         for part in chunks(ids, batch):
             _record_receipts(session, push, part, form, now)
             for index, message in enumerate(messages):
-                enqueue_to_members(message_ledger_id(push, index), part, message)
+                enqueue_to_members(push.message_ledger_id(index), part, message)
     push = session.get(Push, push_id)         # RQ_IS_ASYNC=False runs the sends inline; re-read
     push.status = PushStatus.SENT.value
     session.commit()

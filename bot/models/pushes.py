@@ -2,8 +2,9 @@
 
 A push sends one item of a push pack (``item_ref`` = ``<pack id>/<item id>``, with the pack
 version) to an audience, now or at a time. Per-recipient sending is recorded by the delivery
-ledger (``deliveries.push_id`` = ``Push.ledger_id``); ``item_receipts`` remembers which items a
-member has received, so a scheduled run picks the next one he has not.
+ledger, one ledger id per message of the push (``Push.message_ledger_id``: a voice push is its parts
+and a line of text); ``item_receipts`` remembers which items a member has received, so a scheduled
+run picks the next one he has not.
 """
 from __future__ import annotations
 
@@ -43,10 +44,14 @@ class Push(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     detail: Mapped[str] = mapped_column(Text, default="")             # e.g. the schedule run it belongs to
 
+    def message_ledger_id(self, index: int) -> str:
+        """The delivery ledger's push_id of the push's ``index``-th message."""
+        return f"push-{self.id}-{index}"
+
     @property
-    def ledger_id(self) -> str:
-        """The delivery ledger's push_id for this push."""
-        return f"push-{self.id}"
+    def ledger_pattern(self) -> str:
+        """A SQL LIKE pattern matching the ledger ids of every message of this push."""
+        return f"push-{self.id}-%"
 
 
 class ItemReceipt(Base):

@@ -130,7 +130,7 @@ def find_received_push(session: Session, userid: str, push_id: int) -> Push | No
     receipt = select(ItemReceipt.push_id).where(ItemReceipt.userid == userid, ItemReceipt.push_id == push_id)
     if session.scalar(receipt.limit(1)) is not None:
         return push
-    sent = select(Delivery.id).where(Delivery.push_id == push.ledger_id, Delivery.recipient == f"user:{userid}",
+    sent = select(Delivery.id).where(Delivery.push_id.like(push.ledger_pattern), Delivery.recipient == f"user:{userid}",
                                      Delivery.status == DeliveryStatus.SENT.value)
     return push if session.scalar(sent.limit(1)) is not None else None
 

@@ -49,9 +49,16 @@ def _require(item: PushItem, form: str) -> None:
         raise ValueError(f"item {item.id!r} has no {form!r} variant (it has {', '.join(item.forms)})")
 
 
+def _opens_with_title(body: str, title: str) -> bool:
+    """Authors often start the body with the title as a heading; then it is not repeated."""
+    first = body.splitlines()[0] if body else ""
+    return first.strip().strip("#*【】 ").strip() == title.strip()
+
+
 def _text(pack: Pack, item: PushItem, feedback: str) -> list[Message]:
     """Markdown: the title, the body, the video link when there is one, then the feedback line."""
-    lines = [f"**{item.title}**", "", item.text.body.strip()]
+    body = item.text.body.strip()
+    lines = [body] if _opens_with_title(body, item.title) else [f"**{item.title}**", "", body]
     if item.video is not None:
         lines += ["", f"视频：[{item.video.summary}]({item.video.url})"]
     lines += ["", f"> {feedback}"]

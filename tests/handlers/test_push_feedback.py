@@ -161,7 +161,7 @@ def test_nothing_received_yet(platform, app):
 def test_a_push_known_only_to_the_delivery_ledger_counts_as_received(platform, zhang):
     pushed("u001", "push_t/dam", push_id=5, receipt=False)      # a re-push: the receipt stays with push 1
     session = db.get_session()
-    session.add(Delivery(push_id="push-5", recipient="user:u001", msgtype="text", status="sent",
+    session.add(Delivery(push_id="push-5-0", recipient="user:u001", msgtype="text", status="sent",
                          updated_at=PUSHED_AT))
     session.commit()
     assert "第 5 号推送" in say(platform, "评价 5 4")

@@ -19,6 +19,7 @@ def pack(tmp_path):
         EVERY_FORM,
         {"id": "long-read", "title": "防汛值班手册", "topics": ["防汛"], "text": {"body": long_body}},
         {"id": "plain", "title": "节约用水", "topics": ["节水"], "text": {"body": "随手关紧水龙头。"}},
+        {"id": "headed", "title": "汛期值班规矩", "topics": ["防汛"], "text": {"body": "**汛期值班规矩**\n\n在岗在位。"}},
     ])
     return load_all(tmp_path / "packs")["push_demo"]
 
@@ -36,6 +37,11 @@ def test_text_is_markdown_with_title_body_video_link_and_feedback(pack):
     assert content.startswith("**大坝安全基本功**") and "**眼看、耳听、手摸**" in content
     assert "[三分钟看懂大坝巡查](https://example.org/dam.mp4)" in content
     assert content.rstrip().endswith("回复「已读」，或「评价 42 1-5」给这条内容打分。")
+
+
+def test_a_body_that_opens_with_the_title_does_not_repeat_it(pack):
+    content = render(pack, pack.item("headed"), "text", push_id=9)[0].content
+    assert content.count("汛期值班规矩") == 1 and content.startswith("**汛期值班规矩**\n\n在岗在位。")
 
 
 def test_text_without_a_video_has_no_video_line(pack):
