@@ -3,6 +3,10 @@
 The command only decides and records (a Push row) and queues the fan-out job (jobs/pushes.py); the
 rendering, voice synthesis and sending happen in workers. The reply tells the admin the 推送号, how
 many members will get it and in which forms, as the fan-out will choose them.
+
+A group audience (``推送 群 <群名或chatid> <条目>``, ``推送 工作群 <条目>`` for every configured group,
+``推送 本群 <条目>`` inside a group) is posted through the group's robot webhook, once per group, in the
+group form (news card or markdown first); members' 免打扰 does not apply to group posts.
 """
 from __future__ import annotations
 
@@ -21,11 +25,13 @@ from bot.sqlutil import chunks
 from content_packs.schema import Pack, PushItem
 from handlers._services import push_audience
 from handlers._services.push_policy import FORM_NAMES
+from handlers._services.push_render import group_form
 from handlers._services.push_time import EXAMPLES, split_when
 from jobs.pushes import enqueue_fan_out, plan, read_detail
 
 group = CommandGroup("pushes", title="内容推送")
-USAGE = ("用法：推送 <人群|部门|全体> <条目|内容包> [时间]\n"
+USAGE = ("用法：推送 <人群|部门|全体> <条目|内容包> [时间]；发到群里：推送 群 <群名或chatid> <条目> [时间]、"
+         "推送 工作群 <条目>（所有已配置的群）或在群里发「推送 本群 <条目>」\n"
          f"例如「推送 青年 防汛值班故事」「推送 全体 push_policy_readings/river-chief 明天 9:00」；时间可写{EXAMPLES}。")
 RECENT = 10
 MAX_CHOICES = 8
@@ -35,8 +41,8 @@ class Ambiguous(ValueError):
     """Several items match; the message lists them so the admin can pick one."""
 
 
-@group.command("推送", role=Role.ADMIN, summary="把内容推送给人群、部门或全体，可以预约时间",
-               args=[Arg("what", label="人群|部门|全体 条目|内容包 [时间]", rest=True)],
+@group.command("推送", role=Role.ADMIN, summary="把内容推送给人群、部门、全体或群，可以预约时间",
+               args=[Arg("what", label="人群|部门|全体|群 <群名>|工作群|本群 条目|内容包 [时间]", rest=True)],
                example="推送 青年 青年水利人 明天 9:00")
 def push(ctx, what):
     words = what.split()
@@ -46,6 +52,8 @@ def push(ctx, what):
         return Reply(f"{exc}\n{USAGE}")
     if len(words) < 2:
         return Reply(f"请写明推送给谁、推送什么。\n{USAGE}")
+    if words[0] in push_audience.GROUP_WORDS:
+        return _push_to_groups(ctx, words, when)
     rules = cohorts.get_rules(ctx.app)
     try:
         audience = push_audience.resolve(ctx.session, words[0], rules=rules)
@@ -70,6 +78,39 @@ def push(ctx, what):
     ctx.session.commit()          # the worker reads the row from its own session
     enqueue_fan_out(row, at=when)
     return Reply(_created(row, item, audience, the_plan, when))
+
+
+def _push_to_groups(ctx, words: list[str], when: datetime | None) -> Reply:
+    webhooks = ctx.config.get("WECOM_GROUP_WEBHOOKS") or {}
+    try:
+        audience, used = push_audience.resolve_group(words, webhooks=webhooks,
+                                                     chat_id=ctx.inbound.chat_id if ctx.is_group else None)
+    except push_audience.AudienceError as exc:
+        return Reply(f"{exc}\n这次没有推送。")
+    if len(words) <= used:
+        return Reply(f"请写明推送什么。\n{USAGE}")
+    try:
+        pack, item = _find_item(ctx.session, " ".join(words[used:]), [], posted_to=audience.label)
+    except Ambiguous as exc:
+        return Reply(str(exc))
+    except LookupError as exc:
+        return Reply(f"{exc.args[0]}\n这次没有推送。")
+    chats = push_audience.group_chats(audience, webhooks)
+    row = Push(item_ref=f"{pack.id}/{item.id}", pack_version=pack.version, audience=audience.label,
+               origin=PushOrigin.ADMIN.value, status=(PushStatus.SCHEDULED if when else PushStatus.SENDING).value,
+               scheduled_for=when or ctx.now, created_by=ctx.user_id, created_at=ctx.now, detail="")
+    ctx.session.add(row)
+    ctx.session.commit()          # the worker reads the row from its own session
+    enqueue_fan_out(row, at=when)
+    form = FORM_NAMES.get(group_form(item), group_form(item))
+    lines = [f"已创建推送（推送号 {row.id}）：《{item.title}》→ {audience.shown}，共 {len(chats)} 个群"
+             f"（{'、'.join(chats)}）。",
+             f"发送形式：{form}，由群机器人发到群里；成员的免打扰不影响群消息。"]
+    if when:
+        lines.append(f"将于 {when:%Y-%m-%d %H:%M} 发送；要取消请发「取消推送 {row.id}」。")
+    else:
+        lines.append("正在发送，稍后可发「推送记录」查看送达情况。")
+    return Reply("\n".join(lines))
 
 
 def _created(row: Push, item: PushItem, audience, the_plan, when: datetime | None) -> str:
@@ -141,11 +182,13 @@ def _status(session, row: Push) -> str:
         return "已取消"
     delivered, failed, seen = delivery_counts(session, row)
     expected = max(int(read_detail(row.detail).get("recipients", seen)), seen)
-    return f"送达 {delivered} 人，失败 {failed} 人，待发 {expected - delivered - failed} 人"
+    unit = "个群" if push_audience.Audience.from_label(row.audience).kind == push_audience.GROUP else "人"
+    return f"送达 {delivered} {unit}，失败 {failed} {unit}，待发 {expected - delivered - failed} {unit}"
 
 
 def delivery_counts(session, row: Push) -> tuple[int, int, int]:
-    """(members with every message sent, members with a failed message, members in the ledger)."""
+    """(recipients with every message sent, with a failed message, in the ledger); a recipient is a member,
+    or a group for a group push."""
     query = (select(Delivery.recipient, Delivery.status, func.count())
              .where(Delivery.push_id.like(row.ledger_pattern)).group_by(Delivery.recipient, Delivery.status))
     statuses: dict[str, set[str]] = {}
@@ -158,10 +201,11 @@ def delivery_counts(session, row: Push) -> tuple[int, int, int]:
 
 # -- finding the item ----------------------------------------------------------------------------
 
-def _find_item(session, text: str, audience: list[str]) -> tuple[Pack, PushItem]:
+def _find_item(session, text: str, audience: list[str], *, posted_to: str | None = None) -> tuple[Pack, PushItem]:
     """``pack/item``, an item id, a pack (id or title), or (part of) an item title.
 
-    A pack means its first item, in pack order, that not every member of the audience has received.
+    A pack means its first item, in pack order, that not every member of the audience has received;
+    for a group audience (``posted_to``, its label), the first item not pushed to it before.
 
     Raises:
         Ambiguous: several titles match.
@@ -180,6 +224,8 @@ def _find_item(session, text: str, audience: list[str]) -> tuple[Pack, PushItem]
         return exact[0]
     pack = next((p for p in packs if text in (p.id, p.title)), None)
     if pack is not None and not exact:
+        if posted_to is not None:
+            return pack, _first_not_posted(session, pack, posted_to)
         return pack, _first_not_received(session, pack, audience)
     found = exact or [(p, i) for p in packs for i in p.items if text.lower() in i.title.lower()]
     if not found:
@@ -203,6 +249,15 @@ def _first_not_received(session, pack: Pack, audience: list[str]) -> PushItem:
         if counts.get(ref, 0) < len(audience):
             return item
     raise LookupError(f"内容包《{pack.title}》的条目这些成员都已收到过了，请指定具体条目再推送。")
+
+
+def _first_not_posted(session, pack: Pack, label: str) -> PushItem:
+    posted = set(session.scalars(select(Push.item_ref).where(Push.audience == label,
+                                                             Push.status != PushStatus.CANCELLED.value)))
+    for item in pack.items:
+        if f"{pack.id}/{item.id}" not in posted:
+            return item
+    raise LookupError(f"内容包《{pack.title}》的条目都已推送到这里过了，请指定具体条目再推送。")
 
 
 # -- showing -------------------------------------------------------------------------------------

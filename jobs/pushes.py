@@ -12,6 +12,11 @@ are deterministic, so batches already queued are not queued twice, and receipts 
 An ItemReceipt is written when a member's messages are *queued*, not when WeCom confirms them: the
 ledger owns delivery (and retries); the receipt only means "this item is his, do not pick it again"
 for the scheduled runs, and a member whose send later failed shows up in 推送记录 and the failure alerts.
+
+A group audience (``群:<chat>``, ``群:*``) is posted once per group through its robot webhook
+(``enqueue_to_group``), rendered once in the group form (``push_render.group_form``); message ``n`` uses
+the same ledger id, with the group as the recipient, so each group gets each message at most once.
+Members' 免打扰 does not apply to group posts, and group posts write no ItemReceipts.
 """
 from __future__ import annotations
 
@@ -31,7 +36,7 @@ import content_packs
 from bot import clock, cohorts, db, workdays
 from bot.models import Member
 from bot.models.pushes import ItemReceipt, Push, PushOrigin, PushStatus
-from bot.outbox import enqueue_to_members
+from bot.outbox import enqueue_to_group, enqueue_to_members
 from bot.sqlutil import chunks, insert_ignoring_duplicates
 from bot.tasks import app_job, get_jobs
 from content_packs.schema import Pack, PushItem
@@ -39,7 +44,7 @@ from handlers._services import push_audience
 from handlers._services.push_pick import pick_next
 from handlers._services.push_policy import get_policy
 from handlers._services.push_prefs import preferences
-from handlers._services.push_render import render
+from handlers._services.push_render import group_form, render
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 1000          # members per message/send call (WeCom's touser limit)
@@ -115,6 +120,9 @@ def fan_out(*, push_id: int, userids: list[str] | None = None) -> dict:
     pack = content_packs.get(pack_id)          # the loaded version (an edit since scheduling is sent as edited)
     item = pack.item(item_id)
     now = clock.now()
+    audience = push_audience.Audience.from_label(push.audience)
+    if audience.kind == push_audience.GROUP and userids is None:
+        return _fan_out_to_groups(session, push, pack, item, audience)
     members = _members(session, push, userids, today=now.date())
     the_plan = plan(session, item, members, today=now.date())
     push.status = PushStatus.SENDING.value
@@ -131,6 +139,27 @@ def fan_out(*, push_id: int, userids: list[str] | None = None) -> dict:
     push.status = PushStatus.SENT.value
     session.commit()
     return {"queued": the_plan.size, "muted": the_plan.muted, "forms": the_plan.forms()}
+
+
+def _fan_out_to_groups(session: Session, push: Push, pack: Pack, item: PushItem,
+                       audience: push_audience.Audience) -> dict:
+    """Post the item once to each group of the audience, in the group form."""
+    push_id = push.id
+    chats = push_audience.group_chats(audience, current_app.config.get("WECOM_GROUP_WEBHOOKS") or {})
+    form = group_form(item)
+    push.status = PushStatus.SENDING.value
+    push.detail = _detail(push.detail, recipients=len(chats), forms={form: len(chats)} if chats else {})
+    session.commit()
+    if not chats:
+        log.warning("push %s: group %s is no longer configured, nothing to send", push_id, audience.name)
+    messages = render(pack, item, form, push_id=push_id) if chats else []
+    for chat in chats:
+        for index, message in enumerate(messages):
+            enqueue_to_group(push.message_ledger_id(index), chat, message)
+    push = session.get(Push, push_id)         # RQ_IS_ASYNC=False runs the sends inline; re-read
+    push.status = PushStatus.SENT.value
+    session.commit()
+    return {"queued": len(chats), "muted": 0, "forms": {form: len(chats)} if chats else {}, "groups": chats}
 
 
 def _members(session: Session, push: Push, userids: list[str] | None, *, today) -> list[Member]:

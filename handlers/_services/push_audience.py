@@ -5,6 +5,11 @@ when the fan-out runs, so a push scheduled for next week reaches whoever is in t
 Cohorts follow their own rules (the 退休 cohort is retirees); 全体 is everyone on the roster,
 retirees included (they are an audience the unit serves); a department or a team means the members
 at work (在职) there. Muting (免打扰) is applied later, by the fan-out, per member.
+
+A group (群) audience is a WeCom group chat posted to through its robot webhook (``WECOM_GROUP_WEBHOOKS``):
+``群:<chat id or group name>``, or ``群:*`` for every configured group (工作群), resolved to one chat per
+distinct webhook key when the fan-out runs. Members' 免打扰 does not apply to group posts: a group post
+reaches the group, not a member's private chat, and nobody gets a receipt for it.
 """
 from __future__ import annotations
 
@@ -20,7 +25,9 @@ from bot.models import Member
 from bot.models.core import MemberStatus
 
 EVERYONE_WORDS = ("全体", "全员", "所有人", "全部", "大家")
-EVERYONE, COHORT, UNIT = "全体", "人群", "部门"
+EVERYONE, COHORT, UNIT, GROUP = "全体", "人群", "部门", "群"
+ALL_GROUPS = "*"                      # the name of GROUP meaning every configured group
+GROUP_WORDS = ("群", "工作群", "本群")   # 群 <chat>, 工作群 (every group), 本群 (the chat the command came from)
 
 
 class AudienceError(ValueError):
@@ -29,8 +36,8 @@ class AudienceError(ValueError):
 
 @dataclass(frozen=True)
 class Audience:
-    kind: str            # EVERYONE, COHORT or UNIT
-    name: str            # the cohort or unit name ("全体" for everyone)
+    kind: str            # EVERYONE, COHORT, UNIT or GROUP
+    name: str            # the cohort, unit or chat name ("全体" for everyone, ALL_GROUPS for every group)
 
     @property
     def label(self) -> str:
@@ -39,6 +46,8 @@ class Audience:
 
     @property
     def shown(self) -> str:
+        if self.kind == GROUP:
+            return "全部工作群" if self.name == ALL_GROUPS else f"「{self.name}」群"
         return {EVERYONE: "全体人员（含退休职工）", COHORT: f"「{self.name}」人群"}.get(self.kind, f"「{self.name}」")
 
     @classmethod
@@ -67,8 +76,55 @@ def resolve(session: Session, word: str, *, rules: CohortRules) -> Audience:
                         "也可以写部门或班组名，或「全体」。")
 
 
+def resolve_group(words: list[str], *, webhooks: dict[str, str], chat_id: str | None) -> tuple[Audience, int]:
+    """A group audience from the command's first words: ``群 <chat>``, ``工作群`` or ``本群``.
+
+    Args:
+        webhooks: ``WECOM_GROUP_WEBHOOKS`` (chat id or group name → webhook key).
+        chat_id: the group the command was sent in, None one-to-one.
+
+    Returns:
+        The audience and how many words it took.
+
+    Raises:
+        AudienceError: no group is configured, the group is unknown, or 本群 outside a group.
+    """
+    if not webhooks:
+        raise AudienceError("还没有配置可推送的群：请在 WECOM_GROUP_WEBHOOKS 里配置群名或群 chatid 和群机器人的 key。")
+    configured = "、".join(webhooks)
+    if words[0] == "工作群":
+        return Audience(GROUP, ALL_GROUPS), 1
+    if words[0] == "本群":
+        if not chat_id:
+            raise AudienceError(f"「本群」要在群里发送。也可以写「推送 群 <群名> <条目>」，已配置的群：{configured}。")
+        chat, used = chat_id, 1
+    else:
+        if len(words) < 2:
+            raise AudienceError(f"请写明推送到哪个群：推送 群 <群名或chatid> <条目>。已配置的群：{configured}。")
+        chat, used = words[1].strip(), 2
+    if chat not in webhooks:
+        raise AudienceError(f"没有配置群「{chat}」的群机器人，发不了。已配置的群：{configured}。")
+    return Audience(GROUP, chat), used
+
+
+def group_chats(audience: Audience, webhooks: dict[str, str]) -> list[str]:
+    """The chats a group audience posts to, one per distinct webhook key (a group configured by both
+    its chat id and its name is posted to once); empty when the group is no longer configured."""
+    if audience.kind != GROUP:
+        return []
+    if audience.name != ALL_GROUPS:
+        return [audience.name] if webhooks.get(audience.name) else []
+    chats: dict[str, str] = {}
+    for chat, key in webhooks.items():
+        chats.setdefault(key, chat)
+    return list(chats.values())
+
+
 def members_of(session: Session, audience: Audience, *, rules: CohortRules, today: date) -> list[Member]:
-    """The members in the audience today, ordered by userid (empty when a unit no longer exists)."""
+    """The members in the audience today, ordered by userid (empty when a unit no longer exists, and
+    for a group audience: groups are posted to, see ``group_chats``)."""
+    if audience.kind == GROUP:
+        return []
     query = select(Member).order_by(Member.userid)
     if audience.kind == COHORT:
         if audience.name not in rules.names:

@@ -25,6 +25,17 @@ def feedback_line(push_id: int | None) -> str:
     return f"读完请回复「已读」，或「评价 {number} 1-5」给这条内容打分。"
 
 
+# A group post is read by everyone in the chat at once: a news card or markdown first. Group robot
+# webhooks also take voice (upload_media?type=voice, AMR) and images (wecom-protocol.md §5), so an
+# item with only those variants is still posted in them.
+GROUP_FORMS = ("news", "text", "video", "voice", "image")
+
+
+def group_form(item: PushItem) -> str:
+    """The form a group post of ``item`` takes: the first of GROUP_FORMS the item has."""
+    return next(form for form in GROUP_FORMS if getattr(item, form) is not None)
+
+
 def render(pack: Pack, item: PushItem, form: str, *, push_id: int, rate_wpm: int | None = None) -> list[Message]:
     """The messages that send ``item`` of ``pack`` in ``form``, in order.
 
