@@ -276,6 +276,7 @@ class Pack:
 
 SURVEY_QUESTION_TYPES = {"single": "单选题", "multiple": "多选题", "scale": "打分题（1–5 分）", "text": "问答题"}
 SURVEY_LETTERS = "ABCDEFGH"
+ACTIVITY_PLACEHOLDER = "{活动}"      # per_activity surveys: replaced by the activity's title
 
 
 def _survey_date(value: Any) -> Any:
@@ -347,6 +348,9 @@ class Survey(BaseModel):
     departments: tuple[Text, ...] = ()      # department names; empty = every department
     reminders: tuple[SurveyReminder, ...] = (SurveyReminder(days_before_close=2),)
     questions: tuple[SurveyQuestion, ...] = Field(min_length=1)
+    # a template asked once per activity (after it, of those who registered or attended); the activity's
+    # title replaces ACTIVITY_PLACEHOLDER in the first question, and the first scale question is the score
+    per_activity: bool = False
 
     @field_validator("questions")
     @classmethod
@@ -361,6 +365,21 @@ class Survey(BaseModel):
     def _closes_after_opens(self) -> "Survey":
         if self.closes < self.opens:
             raise ValueError(f"closes（{self.closes}）早于 opens（{self.opens}）")
+        return self
+
+    @model_validator(mode="after")
+    def _per_activity_template(self) -> "Survey":
+        uses = [q.id for q in self.questions if ACTIVITY_PLACEHOLDER in q.text]
+        if not self.per_activity:
+            if uses:
+                raise ValueError(f"只有 per_activity: true 的问卷才能在题目里写 {ACTIVITY_PLACEHOLDER}：{'、'.join(uses)}")
+            return self
+        if ACTIVITY_PLACEHOLDER not in self.questions[0].text:
+            raise ValueError(f"per_activity 问卷的第 1 题要写 {ACTIVITY_PLACEHOLDER}（换成活动名称）")
+        if not any(q.type == "scale" for q in self.questions):
+            raise ValueError("per_activity 问卷至少要有一道 scale（1–5 分）题作为满意度")
+        if self.reminders:
+            raise ValueError("per_activity 问卷由活动结束后的通知邀请，reminders 应写 []")
         return self
 
 

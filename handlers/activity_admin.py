@@ -228,7 +228,9 @@ def activity_stats(ctx, number):
     for name, part in activities.by_department(ctx.session, activity.id).items():
         lines.append(f"· {name}：报名 {part.registered}，候补 {part.waiting}，签到 {part.attended}")
     average = activities.satisfaction_average(ctx.session, activity.id)
-    lines.append(f"满意度：{average:.1f} 分" if average is not None else "满意度：暂无问卷结果")
+    answers = len(activities.satisfaction_scores(ctx.session, activity.id))
+    lines.append(f"满意度：{average:.1f} 分（{answers} 人评价）" if average is not None else "满意度：暂无问卷结果")
+    lines += [f"· 意见：{comment[:60]}" for comment in activities.satisfaction_comments(ctx.session, activity.id)]
     return Reply("\n".join(lines))
 
 

@@ -38,7 +38,7 @@ ANALYSIS_RUNNING = "《{title}》的需求分析刚刚已经开始了，结果�
 
 
 def _answer(ctx, data: dict, text: str) -> Turn | None:
-    pack = service.find_survey(data["s"], ctx.app)
+    pack = service.find_survey(data["s"], ctx.app, session=ctx.session)
     response = ctx.session.get(SurveyResponse, data["r"])
     if pack is None or response is None:
         return Turn(GONE, END)
@@ -77,13 +77,13 @@ def start_survey(ctx):
         return Reply(NOT_ON_ROSTER)
     state = ctx.conversation.state
     if state is not None and state.flow == FLOW_NAME:
-        pack = service.find_survey(state.data["s"], ctx.app)
+        pack = service.find_survey(state.data["s"], ctx.app, session=ctx.session)
         response = ctx.session.get(SurveyResponse, state.data["r"])
         if pack is not None and response is not None:
             return Reply("您正在填写问卷，接着答这一题：\n\n" + _ask(ctx, pack, response, state.data["i"]))
     respondent = service.respondent_of(ctx.app, ctx.member, ctx.now.date())
     pending = service.pending_surveys(ctx.session, respondent, secret=service.salt_of(ctx.config),
-                                      today=ctx.now.date(), app=ctx.app)
+                                      today=ctx.now.date(), app=ctx.app, now=ctx.now)
     if not pending:
         return Reply(NOTHING_OPEN)
     data = _begin(ctx, pending[0], respondent)
@@ -117,7 +117,7 @@ def analyse_survey_needs(ctx, ref: str):
 
 
 def _survey_or_none(ctx, ref: str | None) -> Pack | None:
-    return service.find_survey(ref, ctx.app) if ref else None
+    return service.find_survey(ref, ctx.app, session=ctx.session) if ref else None
 
 
 def _begin(ctx, pack: Pack, respondent: service.Respondent) -> dict:
@@ -157,7 +157,7 @@ def _next(ctx, pack: Pack, response: SurveyResponse, data: dict) -> Turn:
     thanks = THANKS.format(title=pack.title, anonymous=ANONYMOUS_NOTE if pack.survey.anonymous else "")
     respondent = service.respondent_of(ctx.app, ctx.member, ctx.now.date())
     pending = service.pending_surveys(ctx.session, respondent, secret=service.salt_of(ctx.config),
-                                      today=ctx.now.date(), app=ctx.app)
+                                      today=ctx.now.date(), app=ctx.app, now=ctx.now)
     if not pending:
         return Turn(thanks, END)
     following = _begin(ctx, pending[0], respondent)

@@ -1,4 +1,5 @@
-"""Activity reminders: the day before and 30 minutes before, to registrants only, once each.
+"""Activity reminders: the day before and 30 minutes before, to registrants only, once each; and
+SATISFACTION_AFTER the start, one invitation to the satisfaction survey (问卷), once.
 
 A schedule entry runs ``send_due_activity_reminders`` every minute. It looks for activities whose
 reminder is due and not yet marked sent, queues the reminder and marks it. Exactly once holds even
@@ -8,7 +9,7 @@ activity and the reminder kind, and the delivery ledger sends one push id to a m
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Callable
 
 from sqlalchemy import select
@@ -18,12 +19,13 @@ from bot.models.activities import Activity, RegistrationStatus
 from bot.outbox import enqueue_to_members
 from bot.outgoing import Text
 from bot.tasks import app_job
-from handlers._services import activities
+from handlers._services import activities, surveys
 from handlers._services.activity_text import when, where
 
 log = logging.getLogger(__name__)
 DAY_BEFORE = timedelta(hours=24)
 SOON = timedelta(minutes=30)
+SATISFACTION_AFTER = surveys.ACTIVITY_SURVEY_AFTER      # the satisfaction survey invitation, after the start
 # (kind, how long before the start it is due, the column marking it sent)
 REMINDERS = (("day-before", DAY_BEFORE, Activity.day_before_sent_at), ("soon", SOON, Activity.soon_sent_at))
 
@@ -37,10 +39,15 @@ def activity_reminder_entries(entry: Callable) -> tuple:
     """
     redis = redis_store.get_redis()
     now = clock.now().timestamp()
-    redis.zremrangebyscore(keys.ACTIVITY_STARTS, "-inf", now)
-    if not redis.zrangebyscore(keys.ACTIVITY_STARTS, now, "+inf", start=0, num=1):
-        return ()
-    return (entry("activity-reminders", "* * * * *", send_due_activity_reminders),)
+    after = SATISFACTION_AFTER.total_seconds()
+    # kept until the satisfaction invitation is due (start + SATISFACTION_AFTER), with a minute to spare
+    redis.zremrangebyscore(keys.ACTIVITY_STARTS, "-inf", f"({now - after - 60}")
+    found = []
+    if redis.zrangebyscore(keys.ACTIVITY_STARTS, now, "+inf", start=0, num=1):
+        found.append(entry("activity-reminders", "* * * * *", send_due_activity_reminders))
+    if redis.zrangebyscore(keys.ACTIVITY_STARTS, now - after - 60, now - after + 60, start=0, num=1):
+        found.append(entry("activity-satisfaction", "* * * * *", invite_to_satisfaction_survey))
+    return tuple(found)
 
 
 def expect_reminders(activity: Activity) -> None:
@@ -85,3 +92,32 @@ def _remind(session, activity: Activity, kind: str, now) -> int:
     enqueue_to_members(f"activity-{activity.id}-reminder-{kind}", userids, Text(text))
     log.info("activity %s: %s reminder queued for %d registrants", activity.id, kind, len(userids))
     return 1
+
+
+@app_job
+def invite_to_satisfaction_survey(*, due: str) -> int:
+    """Invite the registrants and attendees of every activity whose start + SATISFACTION_AFTER falls in
+    the minute ``due``; returns how many activities. The tick runs each minute once (catching up after
+    downtime), and the push id per activity keeps a re-run from reaching anyone twice.
+
+    Args:
+        due: the ISO minute the schedule entry fired for.
+    """
+    if not surveys.activity_templates():
+        return 0
+    minute = datetime.fromisoformat(due) - SATISFACTION_AFTER
+    session = db.get_session()
+    query = select(Activity).where(Activity.starts_at > activities.utc(minute - timedelta(minutes=1)),
+                                   Activity.starts_at <= activities.utc(minute))
+    invited = 0
+    for activity in session.scalars(query).all():
+        userids = sorted({*activities.userids_with(session, activity.id, RegistrationStatus.REGISTERED),
+                          *activities.userids_with(session, activity.id, *RegistrationStatus, attended=True)})
+        if not userids:
+            continue
+        text = (f"【活动问卷】感谢参加「{activity.title}」！请花 1 分钟为这次活动打个分、提提建议：\n"
+                "回复「问卷」开始填写，选填的题可以回复「跳过」。")
+        enqueue_to_members(f"activity-{activity.id}-satisfaction", userids, Text(text))
+        log.info("activity %s: satisfaction survey invitation queued for %d members", activity.id, len(userids))
+        invited += 1
+    return invited

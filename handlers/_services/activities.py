@@ -18,7 +18,7 @@ from bot.models import Member
 from bot.models.activities import Activity, ActivityRegistration, RegistrationStatus
 from bot.models.study import StudySource
 from bot.sqlutil import insert_ignoring_duplicates
-from handlers._services import push_audience, study
+from handlers._services import push_audience, study, surveys
 
 ONLINE_KINDS = ("直播", "网络研讨", "虚拟展览", "专题分享")
 OFFLINE_KINDS = ("实地参观", "主题沙龙", "实践体验")
@@ -205,10 +205,20 @@ def by_department(session: Session, activity_id: int) -> dict[str, Counts]:
     return {name: Counts(*tally[name]) for name in sorted(tally)}
 
 
+def satisfaction_scores(session: Session, activity_id: int) -> list[int]:
+    """The 1–5 scores given in the activity's satisfaction survey (a per_activity survey pack)."""
+    return surveys.activity_answers(session, activity_id)[0]
+
+
 def satisfaction_average(session: Session, activity_id: int) -> float | None:
-    """The activity's satisfaction survey average (1–5). Hook for the surveys capability: None until
-    the satisfaction survey exists."""
-    return None
+    """The activity's satisfaction survey average (1–5); None before anyone has answered."""
+    scores = satisfaction_scores(session, activity_id)
+    return sum(scores) / len(scores) if scores else None
+
+
+def satisfaction_comments(session: Session, activity_id: int, *, limit: int = 3) -> list[str]:
+    """Up to ``limit`` free-text answers (most useful, suggestions) of the satisfaction survey, newest first."""
+    return surveys.activity_answers(session, activity_id)[1][:limit]
 
 
 def _take_seat(session: Session, activity_id: int) -> bool:

@@ -3,21 +3,24 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import dataclasses
 import re
 import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import cohorts as cohort_rules
+from bot import db
 from bot.models import Member
+from bot.models.activities import Activity, ActivityRegistration, RegistrationStatus
 from bot.models.surveys import SurveyAnswer, SurveyResponse
 from content_packs import Pack, get_packs
-from content_packs.schema import SURVEY_LETTERS, SurveyQuestion
+from content_packs.schema import ACTIVITY_PLACEHOLDER, SURVEY_LETTERS, SurveyQuestion
 
 SCALE = range(1, 6)
 _CN_NUMBERS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8}
@@ -26,6 +29,8 @@ _LEADING = re.compile(r"^(?:我选|我觉得|选择|选项|选|答案是|打)\s*
 _TRAILING = ".。!！~～"
 _SCALE_REPLY = re.compile(r"^(\d|[一二两三四五六七八九十])\s*(?:分|星|颗星)?$")
 TEXT_LIMIT = 1000      # characters kept of a free-text answer
+ACTIVITY_SURVEY_AFTER = timedelta(hours=2)   # per-activity surveys: invited (and offered) this long after the start
+ACTIVITY_SURVEY_DAYS = timedelta(days=14)    # … and offered by 问卷 until this long after the start
 
 
 class Unreadable(ValueError):
@@ -49,14 +54,42 @@ def respondent_of(app: Flask, member: Member, today: date) -> Respondent:
 # -- which surveys ---------------------------------------------------------------------------------
 
 def all_surveys(app: Flask | None = None) -> list[Pack]:
-    """Every survey pack, oldest opening first."""
-    packs = [pack for pack in get_packs(app).values() if pack.kind == "survey"]
+    """Every survey pack but the per-activity templates, oldest opening first."""
+    packs = [pack for pack in get_packs(app).values() if pack.kind == "survey" and not pack.survey.per_activity]
     return sorted(packs, key=lambda pack: (pack.survey.opens, pack.id))
 
 
-def find_survey(ref: str, app: Flask | None = None) -> Pack | None:
-    """A survey by pack id, by title, or by a part of its title that only one survey has."""
+def activity_templates(app: Flask | None = None) -> list[Pack]:
+    """The survey packs asked once per activity (``per_activity: true``), by id."""
+    return sorted((pack for pack in get_packs(app).values() if pack.kind == "survey" and pack.survey.per_activity),
+                  key=lambda pack: pack.id)
+
+
+def activity_ref(template: Pack, activity_id: int) -> str:
+    """The stored survey id of a template asked about one activity: ``<pack id>:<activity id>``."""
+    return f"{template.id}:{activity_id}"
+
+
+def for_activity(template: Pack, activity: Activity) -> Pack:
+    """The template as asked about ``activity``: its own id (so answers group per activity), the
+    activity's title in the first question and in the survey's title."""
+    first, *rest = template.survey.questions
+    first = first.model_copy(update={"text": first.text.replace(ACTIVITY_PLACEHOLDER, activity.title)})
+    survey = template.survey.model_copy(update={"questions": (first, *rest)})
+    manifest = template.manifest.model_copy(update={"id": activity_ref(template, activity.id),
+                                                    "title": f"{template.title}·{activity.title}"})
+    return dataclasses.replace(template, manifest=manifest, survey=survey)
+
+
+def find_survey(ref: str, app: Flask | None = None, *, session: Session | None = None) -> Pack | None:
+    """A survey by pack id, by title, or by a part of its title that only one survey has; or a
+    per-activity survey by ``<pack id>:<activity id>``."""
     ref = unicodedata.normalize("NFKC", ref or "").strip().strip("《》<>\"")
+    template_id, colon, activity_id = ref.rpartition(":")
+    if colon and activity_id.isdigit():
+        template = next((t for t in activity_templates(app) if t.id == template_id), None)
+        activity = (session or db.get_session()).get(Activity, int(activity_id)) if template else None
+        return for_activity(template, activity) if activity is not None else None
     surveys = all_surveys(app)
     for pack in surveys:
         if ref in (pack.id, pack.title):
@@ -91,16 +124,54 @@ def find_response(session: Session, pack: Pack, key: str) -> SurveyResponse | No
 
 
 def pending_surveys(session: Session, respondent: Respondent, *, secret: str, today: date,
-                    app: Flask | None = None) -> list[Pack]:
-    """Open surveys for this respondent that they have not completed, oldest first."""
-    found = []
-    for pack in all_surveys(app):
+                    app: Flask | None = None, now: datetime | None = None) -> list[Pack]:
+    """Open surveys for this respondent that they have not completed, oldest first; given ``now``,
+    then the per-activity surveys of the activities they registered for or attended."""
+    found = list(all_surveys(app))
+    if now is not None:
+        for template in activity_templates(app):
+            found += [for_activity(template, a) for a in activities_to_rate(session, respondent.userid, now=now)]
+    pending = []
+    for pack in found:
         if not is_open(pack, today) or not is_for(pack, respondent):
             continue
         response = find_response(session, pack, respondent_key(secret, pack.id, respondent.userid))
         if response is None or response.completed_on is None:
-            found.append(pack)
-    return found
+            pending.append(pack)
+    return pending
+
+
+def activities_to_rate(session: Session, userid: str, *, now: datetime) -> list[Activity]:
+    """Activities the member registered for (holding a seat) or attended, started between
+    ACTIVITY_SURVEY_DAYS and ACTIVITY_SURVEY_AFTER ago, earliest first."""
+    query = (select(Activity).join(ActivityRegistration, ActivityRegistration.activity_id == Activity.id)
+             .where(ActivityRegistration.userid == userid,
+                    ActivityRegistration.status.in_([RegistrationStatus.REGISTERED.value,
+                                                     RegistrationStatus.WALK_IN.value])
+                    | ActivityRegistration.attended_at.is_not(None),
+                    Activity.starts_at <= (now - ACTIVITY_SURVEY_AFTER).astimezone(timezone.utc),
+                    Activity.starts_at >= (now - ACTIVITY_SURVEY_DAYS).astimezone(timezone.utc))
+             .order_by(Activity.starts_at, Activity.id))
+    return list(session.scalars(query))
+
+
+def activity_answers(session: Session, activity_id: int, app: Flask | None = None) -> tuple[list[int], list[str]]:
+    """An activity's per-activity survey answers: the scores of each template's first scale question,
+    and the free-text answers, newest first."""
+    scores: list[int] = []
+    comments: list[str] = []
+    for template in activity_templates(app):
+        scale = next(q.id for q in template.survey.questions if q.type == "scale")
+        texts = {q.id for q in template.survey.questions if q.type == "text"}
+        rows = session.scalars(select(SurveyAnswer).where(SurveyAnswer.survey_id == activity_ref(template, activity_id),
+                                                          SurveyAnswer.skipped.is_(False))
+                               .order_by(SurveyAnswer.id.desc()))
+        for row in rows:
+            if row.question_id == scale:
+                scores.append(int(row.value))
+            elif row.question_id in texts and row.value:
+                comments.append(row.reply)       # as the member wrote it
+    return scores, comments
 
 
 def start_response(session: Session, pack: Pack, respondent: Respondent, *, secret: str,

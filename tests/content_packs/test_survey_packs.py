@@ -100,3 +100,57 @@ def test_default_reminder_is_two_days_before_close_at_nine(tmp_path):
     survey = content_packs.load_pack(folder).survey
     assert survey.opens == date(2026, 3, 1) and not survey.anonymous
     assert [(r.days_before_close, r.at) for r in survey.reminders] == [(2, "09:00")]
+
+
+def test_activity_satisfaction_pack_is_a_per_activity_template():
+    pack = content_packs.load_pack(PACKS_ROOT / "survey_activity_satisfaction", cohorts=load_rules(DEFAULT_RULES).names)
+    survey = pack.survey
+    assert pack.kind == "survey" and survey.per_activity and survey.reminders == ()
+    assert "{活动}" in survey.questions[0].text and survey.questions[0].type == "scale"
+    assert [q.type for q in survey.questions[1:]] == ["text", "text"]
+    assert not any(q.required for q in survey.questions[1:])
+
+
+def test_per_activity_template_needs_the_placeholder_a_scale_question_and_no_reminders(tmp_path):
+    errors = _errors_of(tmp_path, """\
+        opens: 2026-03-01
+        closes: 2026-12-31
+        per_activity: true
+        questions:
+          - id: q1
+            type: text
+            text: 有什么收获？
+        """)
+    assert "第 1 题要写 {活动}" in errors
+    errors = _errors_of(tmp_path, """\
+        opens: 2026-03-01
+        closes: 2026-12-31
+        per_activity: true
+        questions:
+          - id: q1
+            type: text
+            text: 参加「{活动}」有什么收获？
+        """)
+    assert "至少要有一道 scale" in errors
+    errors = _errors_of(tmp_path, """\
+        opens: 2026-03-01
+        closes: 2026-12-31
+        per_activity: true
+        questions:
+          - id: q1
+            type: scale
+            text: 给「{活动}」打分
+        """)
+    assert "reminders 应写 []" in errors
+
+
+def test_placeholder_only_in_per_activity_surveys(tmp_path):
+    errors = _errors_of(tmp_path, """\
+        opens: 2026-03-01
+        closes: 2026-12-31
+        questions:
+          - id: q1
+            type: scale
+            text: 给「{活动}」打分
+        """)
+    assert "per_activity: true 的问卷才能" in errors
