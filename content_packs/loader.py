@@ -142,63 +142,57 @@ def _read_manifest(file: Path, errors: _Errors,
     return doc, manifest
 
 
-def _quiz_payload(folder: Path, errors: _Errors) -> dict[str, Any]:
-    """questions.yaml: a list of questions with unique ids."""
-    file = folder / QUESTIONS
-    doc = read_yaml(file, errors, prefix="questions")
+def _entries(file: Path, errors: _Errors, model, *, prefix: str, noun: str, not_a_list: str,
+             not_a_list_prefix: str = "") -> list[tuple[int, LinedYaml, Any]] | None:
+    """Read a YAML list of entries with unique ``id``s, validating each with ``model``.
+
+    Returns (index, document, entry) for every valid entry, or None when the file is unreadable or
+    not a non-empty list; every problem is added to ``errors`` with its line.
+    """
+    doc = read_yaml(file, errors, prefix=prefix)
     if doc is None:
-        return {}
+        return None
     if not isinstance(doc.data, list) or not doc.data:
-        errors.add(file, doc, (), "应为题目列表（每题以 - id: 开头），且至少有一道题")
-        return {}
-    questions: list[Question] = []
+        errors.add(file, doc, (), not_a_list, prefix=not_a_list_prefix)
+        return None
+    found: list[tuple[int, LinedYaml, Any]] = []
     first_line: dict[str, int] = {}
     for index, raw in enumerate(doc.data):
-        qid = raw.get("id") if isinstance(raw, dict) else None
-        if isinstance(qid, str) and qid in first_line:
-            errors.add(file, doc, (index, "id"), f"题目编号「{qid}」与第 {first_line[qid]} 行的题目重复",
-                       prefix="questions")
-        elif isinstance(qid, str):
-            first_line[qid] = doc.line_of((index,))
+        entry_id = raw.get("id") if isinstance(raw, dict) else None
+        if isinstance(entry_id, str) and entry_id in first_line:
+            errors.add(file, doc, (index, "id"), f"{noun}编号「{entry_id}」与第 {first_line[entry_id]} 行的{noun}重复",
+                       prefix=prefix)
+        elif isinstance(entry_id, str):
+            first_line[entry_id] = doc.line_of((index,))
         try:
-            questions.append(Question.model_validate(raw))
+            found.append((index, doc, model.model_validate(raw)))
         except ValidationError as exc:
             for loc, message in describe(exc):
-                errors.add(file, doc, (index, *loc), message, prefix="questions")
-    return {"questions": tuple(questions)}
+                errors.add(file, doc, (index, *loc), message, prefix=prefix)
+    return found
+
+
+def _quiz_payload(folder: Path, errors: _Errors) -> dict[str, Any]:
+    """questions.yaml: a list of questions with unique ids."""
+    found = _entries(folder / QUESTIONS, errors, Question, prefix="questions", noun="题目",
+                     not_a_list="应为题目列表（每题以 - id: 开头），且至少有一道题")
+    return {} if found is None else {"questions": tuple(question for _, _, question in found)}
 
 
 def _push_payload(folder: Path, errors: _Errors) -> dict[str, Any]:
     """items.yaml: a list of push items with unique ids; files they name must exist in the pack folder."""
     file = folder / ITEMS
-    doc = read_yaml(file, errors, prefix="items")
-    if doc is None:
+    found = _entries(file, errors, PushItem, prefix="items", noun="条目",
+                     not_a_list="应为条目列表（每条以 - id: 开头），且至少有一条", not_a_list_prefix="items")
+    if found is None:
         return {}
-    if not isinstance(doc.data, list) or not doc.data:
-        errors.add(file, doc, (), "应为条目列表（每条以 - id: 开头），且至少有一条", prefix="items")
-        return {}
-    items: list[PushItem] = []
-    first_line: dict[str, int] = {}
-    for index, raw in enumerate(doc.data):
-        item_id = raw.get("id") if isinstance(raw, dict) else None
-        if isinstance(item_id, str) and item_id in first_line:
-            errors.add(file, doc, (index, "id"), f"条目编号「{item_id}」与第 {first_line[item_id]} 行的条目重复",
-                       prefix="items")
-        elif isinstance(item_id, str):
-            first_line[item_id] = doc.line_of((index,))
-        try:
-            item = PushItem.model_validate(raw)
-        except ValidationError as exc:
-            for loc, message in describe(exc):
-                errors.add(file, doc, (index, *loc), message, prefix="items")
-            continue
+    for index, doc, item in found:
         for form in ("voice", "image"):
             variant = getattr(item, form)
             if variant is not None and getattr(variant, "file", None) and not (folder / variant.file).is_file():
                 errors.add(file, doc, (index, form, "file"), f"找不到文件 {variant.file}（相对于内容包文件夹）",
                            prefix="items")
-        items.append(item)
-    return {"items": tuple(items)}
+    return {"items": tuple(item for _, _, item in found)}
 
 
 def _survey_payload(folder: Path, errors: _Errors) -> dict[str, Any]:
