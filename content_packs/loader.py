@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from content_packs import yamllines
+from content_packs.activity_schema import ActivityDefinition
 from content_packs.schema import KINDS, Manifest, Pack, PushItem, Question, Survey, describe
 from content_packs.yamllines import LinedYaml
 
@@ -15,6 +16,7 @@ MANIFEST = "pack.yaml"
 QUESTIONS = "questions.yaml"
 ITEMS = "items.yaml"
 SURVEY = "survey.yaml"
+ACTIVITIES = "activities.yaml"
 
 
 class PackError(ValueError):
@@ -212,9 +214,17 @@ def _survey_payload(folder: Path, errors: _Errors) -> dict[str, Any]:
     return {}
 
 
+def _activity_payload(folder: Path, errors: _Errors) -> dict[str, Any]:
+    """activities.yaml: a list of activities with unique ids, published with 发布活动 <id>."""
+    found = _entries(folder / ACTIVITIES, errors, ActivityDefinition, prefix="activities", noun="活动",
+                     not_a_list="应为活动列表（每个以 - id: 开头），且至少有一个", not_a_list_prefix="activities")
+    return {} if found is None else {"activities": tuple(activity for _, _, activity in found)}
+
+
 # one payload reader per kind: it reads the kind's files next to pack.yaml and returns Pack fields
 _PAYLOADS: dict[str, Callable[[Path, _Errors], dict[str, Any]]] = {"quiz": _quiz_payload, "push": _push_payload,
-                                                                  "survey": _survey_payload}
+                                                                  "survey": _survey_payload,
+                                                                  "activity": _activity_payload}
 assert set(_PAYLOADS) == set(KINDS), "every kind in schema.KINDS needs a payload reader"
 
 

@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StringConstraints,
                       ValidationError, ValidationInfo, field_validator, model_validator)
@@ -13,7 +13,10 @@ from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fi
 from content_packs import answers
 from content_packs.answers import LETTERS, AnswerError
 
-KINDS = ("quiz", "push", "survey")       # the loader has one payload reader per kind
+if TYPE_CHECKING:
+    from content_packs.activity_schema import ActivityDefinition
+
+KINDS = ("quiz", "push", "survey", "activity")       # the loader has one payload reader per kind
 QUESTION_TYPES = {"single": "单选题", "multiple": "多选题", "truefalse": "判断题", "fill": "填空题"}
 MIN_OPTIONS, MAX_OPTIONS = 2, 6
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
@@ -24,7 +27,8 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 # pydantic's wording for the mistakes people make when editing YAML by hand
 _MESSAGES = {
     "missing": "缺少此项（必填）", "extra_forbidden": "不认识这一项（拼写错误？）",
-    "string_type": "应为文字", "string_too_short": "不能为空",
+    "string_type": "应为文字", "string_too_short": "不能为空", "string_too_long": "最多 {max_length} 个字",
+    "bool_type": "应为 true 或 false", "bool_parsing": "应为 true 或 false",
     "string_pattern_mismatch": "只能用小写英文字母、数字、- 和 _，以字母或数字开头，最长 64 位",
     "int_type": "应为整数", "int_parsing": "应为整数", "int_from_float": "应为整数",
     "greater_than_equal": "应不小于 {ge}", "less_than_equal": "应不大于 {le}",
@@ -227,6 +231,7 @@ class Pack:
     questions: tuple[Question, ...] = ()
     items: tuple[PushItem, ...] = ()
     survey: "Survey | None" = None      # kind survey (content_packs/survey.py)
+    activities: "tuple[ActivityDefinition, ...]" = ()    # kind activity (content_packs/activity_schema.py)
 
     @property
     def id(self) -> str:
@@ -266,6 +271,13 @@ class Pack:
             if item.id == item_id:
                 return item
         raise KeyError(item_id)
+
+    def activity(self, activity_id: str) -> "ActivityDefinition":
+        """The activity definition with this id. Raises KeyError when the pack has none."""
+        for activity in self.activities:
+            if activity.id == activity_id:
+                return activity
+        raise KeyError(activity_id)
 
     def is_for(self, cohorts: list[str] | tuple[str, ...] | set[str]) -> bool:
         """Whether a member in these cohorts is in the pack's audience (empty audience = everyone)."""

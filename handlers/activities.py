@@ -13,7 +13,7 @@ from bot.outgoing import Text
 from bot.router import Arg, CommandGroup
 from handlers._format import hours
 from handlers._services import activities, activity_signin
-from handlers._services.activity_text import describe, when, where
+from handlers._services.activity_text import describe, details, when, where
 from handlers._services.activity_parse import parse_number
 from handlers._services.activity_signin import Check
 
@@ -30,7 +30,7 @@ def list_activities(ctx, number):
         return Reply(NOT_ON_ROSTER)
     if number is not None:
         activity = _joinable(ctx, number)
-        return activity if isinstance(activity, Reply) else Reply("\n".join(describe(activity, ctx.now)))
+        return activity if isinstance(activity, Reply) else Reply("\n".join(details(activity, ctx.now)))
     found = activities.upcoming_for(ctx.session, ctx.member, now=ctx.now, rules=cohorts.get_rules(ctx.app))
     if not found:
         return Reply("近期没有您可以报名的活动。新活动发布时我会通知您。")

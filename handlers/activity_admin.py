@@ -2,36 +2,42 @@
 
 The dialogue asks one thing at a time (title → kind → time → place/link → audience → capacity →
 study time → confirm); bad input gets the reason and the same question again, 上一步 goes back,
-取消 ends it. Nothing is stored until the admin confirms.
+取消 ends it. Nothing is stored until the admin confirms; then the activity is committed at once (the
+notice job reads it from its own session), and the dialogue's key (``Activity.publish_key``) keeps a
+second 确认 of the same dialogue, racing the first or replayed, from publishing it twice.
 """
 from __future__ import annotations
 
 import hashlib
 import re
+import uuid
 from datetime import datetime, timezone
+
+from sqlalchemy.exc import IntegrityError
 
 from bot import cohorts, redis_store
 from bot.acl import Role
-from bot.flows import END, Flow, Turn
+from bot.flows import END, Turn
 from bot.messages import Reply
 from bot.models.activities import Activity, RegistrationStatus
 from bot.outbox import enqueue_to_members
 from bot.outgoing import Text
-from bot.router import Arg, CommandGroup
-from bot.sqlutil import chunks
+from bot.router import Arg, CommandGroup, get_registry
 from handlers._format import hours
-from handlers._services import activities, activity_parse, activity_signin, push_audience
+from handlers._guided import guided_flow
+from handlers._services import activities, activity_notice, activity_packs, activity_parse, activity_signin
 from handlers._services.activity_parse import KINDS, parse_number
 from handlers._services.activity_text import describe, when, where
-from jobs.activities import expect_reminders
+from handlers._services.push_policy import FORM_NAMES
+from jobs.activities import enqueue_notice, expect_reminders
+from jobs.pushes import Plan, plan
 
 group = CommandGroup("activity_admin", title="活动管理")
 FLOW_NAME = "publish_activity"
-BACK_WORDS = frozenset({"上一步", "返回", "返回上一步", "后退"})
 CONFIRM_WORDS = frozenset({"确认", "确定", "发布", "确认发布", "是", "好", "好的", "对", "没问题", "ok"})
-NOTICE_BATCH = 1000
 _KIND_MENU = "  ".join(f"{n}.{kind}" for n, kind in enumerate(KINDS, start=1))
 CANCELLED = "好的，已取消发布，什么都没有保存。"
+ALREADY_PUBLISHED = "「{title}」刚刚已经发布过了，没有重复发布。发「活动统计」可以查看。"
 
 
 def _ask(step: str, data: dict) -> str:
@@ -42,7 +48,8 @@ def _ask(step: str, data: dict) -> str:
         "title": "请发活动名称（2–40 个字），如「防汛应急演练」。",
         "kind": f"请选择活动类型，回编号或名称：\n{_KIND_MENU}\n（防汛演练、大坝岁修、库区清淤等属于「实践体验」）",
         "time": f"活动什么时候开始？{activity_parse.TIME_EXAMPLES}。",
-        "place": "请发线上参加的链接（http:// 或 https:// 开头）。" if online else "活动在哪里举行？请发地点。",
+        "place": "请发线上参加的链接（http:// 或 https:// 开头）。" if online else
+                 "活动在哪里举行？请发地点。有详情页的，可以在地点后空一格附上链接，通知里会做成图文卡片。",
         "audience": ("面向哪些人？回「全体」，或写人群、部门、班组名，多个用顿号隔开。\n"
                      f"可选的人群：{'、'.join(cohorts.get_rules().names)}"),
         "capacity": "名额多少人？回人数，如「30」；不限名额回「不限」。",
@@ -51,13 +58,17 @@ def _ask(step: str, data: dict) -> str:
 
 
 def _summary(data: dict) -> str:
-    link_or_place = f"链接：{data.get('link')}" if data.get("link") else f"地点：{data.get('place')}"
+    if activity_parse.is_online(data["kind"]):
+        link_or_place = [f"链接：{data['link']}"]
+    else:
+        link_or_place = [f"地点：{data['place']}", *([f"详情页：{data['link']}"] if data.get("link") else [])]
     capacity = "不限" if data.get("capacity") is None else f"{data['capacity']} 人"
     practice = "计入" if data.get("practice") else "不计入"
     return "\n".join([
-        "请核对活动信息：", f"名称：{data['title']}（{data['kind']}）", f"时间：{data['when']}", link_or_place,
+        "请核对活动信息：", f"名称：{data['title']}（{data['kind']}）", f"时间：{data['when']}", *link_or_place,
         f"面向：{data['audience_shown']}", f"名额：{capacity}",
         f"签到后计学习 {hours(data['minutes'])} 小时；{practice}本季度实践活动",
+        *([f"说明：{data['note']}"] if data.get("note") else []),
         "无误请回「确认」发布；回「计入实践」或「不计实践」可以修改；回「上一步」修改学时；回「取消」放弃。"])
 
 
@@ -78,23 +89,16 @@ def _take_time(ctx, data: dict, text: str) -> None:
 
 
 def _take_place(ctx, data: dict, text: str) -> None:
-    online = activity_parse.is_online(data["kind"])
-    data["link"], data["place"] = (activity_parse.parse_link(text), "") if online else \
-        ("", activity_parse.parse_place(text))
+    if activity_parse.is_online(data["kind"]):
+        data["link"], data["place"] = activity_parse.parse_link(text), ""
+    else:
+        data["place"], data["link"] = activity_parse.parse_place_and_link(text)
 
 
 def _take_audience(ctx, data: dict, text: str) -> None:
     words = [w for w in re.split(r"[\s,，、;；]+", text.strip()) if w]
-    if not words:
-        raise ValueError("请写面向的人群或部门。")
-    rules = cohorts.get_rules(ctx.app)
-    try:
-        chosen = list(dict.fromkeys(push_audience.resolve(ctx.session, word, rules=rules) for word in words))
-    except push_audience.AudienceError as exc:
-        raise ValueError(str(exc)) from None
-    if any(a.kind == push_audience.EVERYONE for a in chosen):
-        chosen = [push_audience.Audience(push_audience.EVERYONE, push_audience.EVERYONE)]
-    data["audience"], data["audience_shown"] = [a.label for a in chosen], "、".join(a.shown for a in chosen)
+    data["audience"], data["audience_shown"] = activity_parse.resolve_audience(ctx.session, words,
+                                                                             rules=cohorts.get_rules(ctx.app))
 
 
 def _take_capacity(ctx, data: dict, text: str) -> None:
@@ -110,65 +114,96 @@ TAKERS = {"title": _take_title, "kind": _take_kind, "time": _take_time, "place":
           "audience": _take_audience, "capacity": _take_capacity, "minutes": _take_minutes}
 
 
-def _step(name: str):
-    """The flow step for ``name``: read the answer, or say why not and ask again, or go back."""
-
-    def step(ctx, data: dict, text: str) -> Turn:
-        word = text.strip()
-        index = ORDER.index(name)
-        if word in BACK_WORDS:
-            if index == 0:
-                return Turn(f"已经是第一步了。{_ask(name, data)}", name)
-            return Turn(_ask(ORDER[index - 1], data), ORDER[index - 1])
-        if name == "confirm":
-            return _confirm(ctx, data, word)
-        try:
-            TAKERS[name](ctx, data, word)
-        except ValueError as exc:
-            return Turn(f"{exc}\n{_ask(name, data)}", name)
-        return Turn(_ask(ORDER[index + 1], data), ORDER[index + 1])
-
-    return step
-
-
-def _confirm(ctx, data: dict, word: str) -> Turn:
+def _confirm(ctx, data: dict, word: str) -> Turn | None:
     if word in ("计入实践", "计入实践活动", "不计实践", "不计入实践", "不计实践活动"):
         data["practice"] = not word.startswith("不")
         return Turn(_ask("confirm", data), "confirm")
     if word.lower() not in CONFIRM_WORDS:
+        if get_registry(ctx.app).match(word)[0] is not None:
+            return None             # a command (another 发布活动 …): routed as usual, the summary waits
         return Turn(f"没看懂「{word[:20]}」。\n{_ask('confirm', data)}", "confirm")
-    activity, notified = _publish(ctx, data)
+    published = _publish(ctx, data)
+    if published is None:
+        return Turn(ALREADY_PUBLISHED.format(title=data["title"]), END)
+    activity, the_plan = published
     return Turn("\n".join(["活动已发布：", *describe(activity, ctx.now),
-                           f"面向：{data['audience_shown']}，已通知 {notified} 人。"]), END)
+                           f"面向：{data['audience_shown']}，{_notified(the_plan)}。"]), END)
 
 
-PUBLISH = group.flow(Flow(FLOW_NAME, {name: _step(name) for name in ORDER}, on_cancel=lambda ctx, data: CANCELLED))
+PUBLISH = group.flow(guided_flow(FLOW_NAME, order=ORDER, ask=_ask, takers=TAKERS, special={"confirm": _confirm},
+                                 on_cancel=lambda ctx, data: CANCELLED))
 
 
 @group.command("发布活动", aliases=("新建活动", "创建活动", "publishactivity"), role=Role.ADMIN,
-               summary="一步步发布一场线上或线下活动，并通知面向的同事")
-def publish_activity(ctx):
-    ctx.conversation.start(PUBLISH, "title", {})
-    return Reply("好的，我们一步步来发布活动（随时回「取消」放弃，回「上一步」修改上一项）。\n" + _ask("title", {}))
+               summary="一步步发布一场线上或线下活动，并按各人群的形式通知面向的同事；"
+                       "发布活动 <活动包里的编号或名称> [时间] 直接发布活动包里的活动",
+               args=[Arg("ref", label="活动包里的活动", required=False, rest=True,
+                         help="活动包里的编号或名称，后面可以写时间（不写按活动包里的时间）")],
+               example="发布活动 防汛演练 明天 15:00")
+def publish_activity(ctx, ref):
+    if ref:
+        return _from_pack(ctx, ref)
+    ctx.conversation.start(PUBLISH, "title", {"key": uuid.uuid4().hex})
+    packed = activity_packs.all_pack_activities(ctx.app)
+    hint = (f"（活动包里的活动可以直接发布，如「发布活动 {packed[0].definition.id}」，共 {len(packed)} 个。）\n"
+            if packed else "")
+    return Reply("好的，我们一步步来发布活动（随时回「取消」放弃，回「上一步」修改上一项）。\n" + hint + _ask("title", {}))
 
 
-def _publish(ctx, data: dict) -> tuple[Activity, int]:
+def _from_pack(ctx, ref: str) -> Reply:
+    """Load a pack's activity into the dialogue at its confirm step: the admin checks it, then 确认."""
+    name, _, when_text = ref.strip().partition(" ")
+    found = activity_packs.find_pack_activity(name, ctx.app)
+    if found is None:
+        return Reply(_no_such_pack_activity(ctx, name))
+    definition = found.definition
+    try:
+        start = activity_packs.start_of(definition, when_text, now=ctx.now)
+        data = activity_packs.dialogue_data(ctx.session, definition, start, rules=cohorts.get_rules(ctx.app))
+    except ValueError as exc:
+        return Reply(str(exc))
+    ctx.conversation.start(PUBLISH, "confirm", {**data, "key": uuid.uuid4().hex})
+    return Reply(f"已从活动包《{found.pack.title}》载入「{definition.title}」。\n" + _summary(data))
+
+
+def _no_such_pack_activity(ctx, name: str) -> str:
+    available = activity_packs.all_pack_activities(ctx.app)
+    if not available:
+        return f"活动包里没有「{name[:20]}」：目前没有活动包。发「发布活动」一步步发布。"
+    listed = "、".join(f"{a.definition.id}（{a.definition.title}）" for a in available[:10])
+    return f"活动包里没有「{name[:20]}」。可以发布的有：{listed}。\n也可以只发「发布活动」一步步填写。"
+
+
+def _publish(ctx, data: dict) -> tuple[Activity, Plan] | None:
+    """Store and announce the activity; None when this dialogue's activity was published already."""
     activity = Activity(
         title=data["title"], kind=data["kind"], online=activity_parse.is_online(data["kind"]),
         starts_at=datetime.fromisoformat(data["starts_at"]).astimezone(timezone.utc),
         place=data["place"], link=data["link"], audience=data["audience"], capacity=data["capacity"],
         seats_taken=0, counts_as_practice=data["practice"], study_minutes=data["minutes"],
-        created_by=ctx.user_id, created_at=ctx.now)
+        created_by=ctx.user_id, created_at=ctx.now, note=data.get("note", ""), publish_key=data.get("key"))
     ctx.session.add(activity)
-    ctx.session.flush()
-    userids = activities.audience_userids(ctx.session, activity, rules=cohorts.get_rules(ctx.app),
+    try:
+        ctx.session.flush()
+    except IntegrityError:          # the same dialogue's 确认, sent twice: the other one published it
+        ctx.session.rollback()
+        return None
+    members = activities.audience_members(ctx.session, activity, rules=cohorts.get_rules(ctx.app),
                                           today=ctx.now.date())
-    notice = Text("\n".join(["【活动通知】", *describe(activity, ctx.now),
-                             f"想参加请回复「报名 {activity.id}」；发「活动」查看近期全部活动。"]))
+    # the same plan the notice job makes, for the reply; the job renders and sends
+    the_plan = plan(ctx.session, activity_notice.notice_item(activity, ctx.now), [m.userid for m in members],
+                    today=ctx.now.date())
+    ctx.session.commit()          # the notice job reads the row from its own session
     expect_reminders(activity)
-    for batch in chunks(userids, NOTICE_BATCH):
-        enqueue_to_members(f"activity-{activity.id}-notice", batch, notice)
-    return activity, len(userids)
+    enqueue_notice(activity)
+    return activity, the_plan
+
+
+def _notified(the_plan: Plan) -> str:
+    """「已通知 5 人（文字 3 人、语音 2 人）」, and who was left out for 免打扰."""
+    forms = "、".join(f"{FORM_NAMES.get(form, form)} {count} 人" for form, count in the_plan.forms().items())
+    muted = f"；{the_plan.muted} 人开启了免打扰，没有通知" if the_plan.muted else ""
+    return f"已通知 {the_plan.size} 人" + (f"（{forms}）" if forms else "") + muted
 
 
 @group.command("签到码", aliases=("活动签到码", "signincode"), role=Role.ADMIN,

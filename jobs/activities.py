@@ -1,5 +1,11 @@
-"""Activity reminders: the day before and 30 minutes before, to registrants only, once each; and
-SATISFACTION_AFTER the start, one invitation to the satisfaction survey (问卷), once.
+"""Activity notices and reminders: the 活动通知 on publication, in each member's form; reminders the
+day before and 30 minutes before, to registrants only, once each; and SATISFACTION_AFTER the start,
+one invitation to the satisfaction survey (问卷), once.
+
+The notice is fanned out like a content push (jobs/pushes.py ``plan``): the channel policy and each
+member's 我要语音/我要文字 choose the form, members with 免打扰 on are left out, each distinct (form,
+voice rate) is rendered once, and message ``n`` has the ledger id ``activity-<id>-notice-<n>``, so a
+retried or repeated job reaches nobody twice.
 
 A schedule entry runs ``send_due_activity_reminders`` every minute. It looks for activities whose
 reminder is due and not yet marked sent, queues the reminder and marks it. Exactly once holds even
@@ -14,18 +20,24 @@ from typing import Callable
 
 from sqlalchemy import select
 
-from bot import clock, db, keys, redis_store
+from bot import clock, cohorts, db, keys, redis_store
 from bot.models.activities import Activity, RegistrationStatus
 from bot.outbox import enqueue_to_members
-from bot.outgoing import Text
-from bot.tasks import app_job
-from handlers._services import activities, surveys
+from bot.outgoing import Message, Text
+from bot.sqlutil import chunks
+from bot.tasks import app_job, get_jobs
+from bot.voice import VoiceError
+from content_packs.schema import PushItem
+from handlers._services import activities, activity_notice, surveys
 from handlers._services.activity_text import when, where
+from handlers._services.push_render import render_with_closing
+from jobs.pushes import plan
 
 log = logging.getLogger(__name__)
 DAY_BEFORE = timedelta(hours=24)
 SOON = timedelta(minutes=30)
 SATISFACTION_AFTER = surveys.ACTIVITY_SURVEY_AFTER      # the satisfaction survey invitation, after the start
+NOTICE_BATCH = 1000                                      # members per message/send call
 # (kind, how long before the start it is due, the column marking it sent)
 REMINDERS = (("day-before", DAY_BEFORE, Activity.day_before_sent_at), ("soon", SOON, Activity.soon_sent_at))
 
@@ -53,6 +65,49 @@ def activity_reminder_entries(entry: Callable) -> tuple:
 def expect_reminders(activity: Activity) -> None:
     """Called on publication: the reminder scan runs until the activity starts."""
     redis_store.get_redis().zadd(keys.ACTIVITY_STARTS, {str(activity.id): activity.start.timestamp()})
+
+
+def enqueue_notice(activity: Activity) -> None:
+    """Queue the notice of a published activity, once per activity (the row must be committed first)."""
+    get_jobs().enqueue(send_activity_notice, job_id=f"activity-notice-{activity.id}", activity_id=activity.id)
+
+
+@app_job
+def send_activity_notice(*, activity_id: int) -> dict:
+    """Send the 活动通知 to the activity's audience, each member in his form.
+
+    Args:
+        activity_id: the published activity.
+
+    Returns:
+        Counts: queued members, muted, members per form.
+    """
+    session = db.get_session()
+    activity = session.get(Activity, activity_id)
+    if activity is None:
+        log.warning("activity %s: gone before its notice was sent", activity_id)
+        return {"queued": 0}
+    now = clock.now()
+    item = activity_notice.notice_item(activity, now)
+    members = activities.audience_members(session, activity, rules=cohorts.get_rules(), today=now.date())
+    the_plan = plan(session, item, [m.userid for m in members], today=now.date())
+    closing = activity_notice.closing_line(activity)
+    for (form, rate), ids in the_plan.groups.items():
+        messages = _render_notice(item, form, closing, rate)
+        for part in chunks(ids, NOTICE_BATCH):
+            for index, message in enumerate(messages):
+                enqueue_to_members(activity_notice.ledger_id(activity.id, index), part, message)
+    log.info("activity %s: notice queued for %d members %s", activity_id, the_plan.size, the_plan.forms())
+    return {"queued": the_plan.size, "muted": the_plan.muted, "forms": the_plan.forms()}
+
+
+def _render_notice(item: PushItem, form: str, closing: str, rate: int | None) -> list[Message]:
+    """The notice in ``form``; when speech cannot be made, the text form, so nobody misses the activity."""
+    try:
+        return render_with_closing(activity_notice.NOTICE_PACK, item, form, closing=closing, rate_wpm=rate)
+    except VoiceError as exc:
+        log.error("activity notice %s: voice failed (%s), sending text instead", item.id, exc)
+        return render_with_closing(activity_notice.NOTICE_PACK, item, "text", closing=closing)
 
 
 @app_job

@@ -19,7 +19,7 @@ from bot.outgoing import Text
 from bot.tasks import app_job
 from content_packs import Pack
 from content_packs.schema import SurveyReminder
-from handlers._services import needs, surveys
+from handlers._services import cohort_needs, needs, surveys
 
 log = logging.getLogger(__name__)
 REMINDER = ("【问卷提醒】《{title}》将于 {closes:%m月%d日} 截止，您还没有填完。\n"
@@ -113,7 +113,8 @@ def analysis_job_id(survey_id: str, userid: str, now: datetime) -> str:
 
 @app_job
 def analyse_needs(*, survey_id: str, admin_userid: str, asked_at: str) -> str:
-    """Run the needs analysis of a survey and send the report to the admin who asked.
+    """Run the needs analysis of a survey, keep each cohort's needs for the scheduled pushes' choice
+    of content, and send the report to the admin who asked.
 
     Returns:
         The report text (also sent).
@@ -123,7 +124,14 @@ def analyse_needs(*, survey_id: str, admin_userid: str, asked_at: str) -> str:
         log.warning("needs analysis: survey %s is gone", survey_id)
         return ""
     session = db.get_session()
-    report = needs.render(pack, needs.analyse(needs.voices_of(session, pack)))
+    analysis = needs.analyse(needs.voices_of(session, pack))
+    report = needs.render(pack, analysis)
+    if analysis.voices:
+        # what the cohorts asked for now steers their scheduled pushes (push_pick.pick_next)
+        stored = cohort_needs.store(session, analysis.topics_by_cohort(), cohorts=cohorts.get_rules().names,
+                                    survey_id=pack.id, now=clock.now())
+        session.commit()
+        report += "\n\n" + needs.render_steering(stored)
     stamp = datetime.fromisoformat(asked_at).astimezone(clock.now().tzinfo)
     enqueue_to_members(f"needs-analysis:{pack.id}:{admin_userid}:{stamp:%Y%m%d%H%M}", [admin_userid], Text(report))
     return report

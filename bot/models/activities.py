@@ -32,7 +32,7 @@ class Activity(Base):
     online: Mapped[bool] = mapped_column(Boolean)
     starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     place: Mapped[str] = mapped_column(String(200), default="")         # offline
-    link: Mapped[str] = mapped_column(String(500), default="")          # online
+    link: Mapped[str] = mapped_column(String(500), default="")          # online: to join; offline: a detail page
     replay_link: Mapped[str] = mapped_column(String(500), default="")
     # push_audience labels (全体 / 人群:青年 / 部门:工程管理科), resolved when asked: whoever is in them then
     audience: Mapped[list] = mapped_column(JSON, default=list)
@@ -44,7 +44,9 @@ class Activity(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     day_before_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     soon_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")            # the organiser's description, in notices
+    # one per 发布活动 dialogue: a second 确认 racing the first (or replayed) cannot publish it twice
+    publish_key: Mapped[str | None] = mapped_column(String(32), unique=True)
 
     @property
     def start(self) -> datetime:

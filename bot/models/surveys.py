@@ -1,4 +1,4 @@
-"""Survey responses and answers (问卷), and members' free feedback (反馈).
+"""Survey responses and answers (问卷), surveys written in chat, the needs cohorts stated, and feedback (反馈).
 
 Anonymous surveys store no userid: a response is found again (to resume, and to count it once) by
 a salted hash of survey and userid. Every answer carries the respondent's cohorts and department
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.models import Base
@@ -59,3 +59,40 @@ class Feedback(Base):
     cohorts: Mapped[str] = mapped_column(String(255), default="")
     department: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+
+class CohortNeed(Base):
+    """A content topic a cohort asked for, found by the last 需求分析 that covered the cohort.
+
+    The scheduled pushes' choice of the next item (handlers/_services/push_pick.py) prefers items on
+    these topics; a new analysis replaces the cohort's rows.
+    """
+
+    __tablename__ = "cohort_needs"
+    __table_args__ = (UniqueConstraint("cohort", "topic", name="uq_cohort_needs_topic"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cohort: Mapped[str] = mapped_column(String(64), index=True)
+    topic: Mapped[str] = mapped_column(String(64))          # a need topic of needs_topics.yaml
+    rank: Mapped[int] = mapped_column(Integer)              # 1 = asked for most
+    survey_id: Mapped[str] = mapped_column(String(64))      # the survey whose analysis found it
+    analysed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SurveyDefinition(Base):
+    """A survey an admin wrote in chat (新建问卷): asked by 问卷 like a survey pack, as ``chat-<id>``.
+
+    ``definition`` is the survey as a survey pack's survey.yaml would hold it (content_packs.schema.Survey),
+    ``audience`` the cohort names pack.yaml would list.
+    """
+
+    __tablename__ = "survey_definitions"
+    __table_args__ = (UniqueConstraint("title", name="uq_survey_definitions_title"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(64))
+    audience: Mapped[list] = mapped_column(JSON, default=list)
+    definition: Mapped[dict] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

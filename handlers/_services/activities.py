@@ -18,11 +18,12 @@ from bot.models import Member
 from bot.models.activities import Activity, ActivityRegistration, RegistrationStatus
 from bot.models.study import StudySource
 from bot.sqlutil import insert_ignoring_duplicates
+from content_packs.activity_schema import OFFLINE_ACTIVITY_KINDS, ONLINE_ACTIVITY_KINDS, PRACTICE_ACTIVITY_KINDS
 from handlers._services import push_audience, study, surveys
 
-ONLINE_KINDS = ("直播", "网络研讨", "虚拟展览", "专题分享")
-OFFLINE_KINDS = ("实地参观", "主题沙龙", "实践体验")
-PRACTICE_BY_DEFAULT = ("实地参观", "实践体验")      # what the study loop calls 实践活动
+# the kinds live with the pack schema, which activity packs are checked against
+ONLINE_KINDS, OFFLINE_KINDS = ONLINE_ACTIVITY_KINDS, OFFLINE_ACTIVITY_KINDS
+PRACTICE_BY_DEFAULT = PRACTICE_ACTIVITY_KINDS      # what the study loop calls 实践活动
 _REGISTERED, _WAITING, _CANCELLED, _WALK_IN = (s.value for s in RegistrationStatus)
 
 
@@ -50,13 +51,18 @@ def recent(session: Session, *, limit: int) -> list[Activity]:
     return list(session.scalars(select(Activity).order_by(Activity.starts_at.desc(), Activity.id.desc()).limit(limit)))
 
 
-def audience_userids(session: Session, activity: Activity, *, rules: CohortRules, today: date) -> list[str]:
+def audience_members(session: Session, activity: Activity, *, rules: CohortRules, today: date) -> list[Member]:
     """Everyone the activity is for today (the union of its audiences), ordered by userid."""
-    found: set[str] = set()
+    found: dict[str, Member] = {}
     for label in activity.audience:
         audience = push_audience.Audience.from_label(label)
-        found.update(m.userid for m in push_audience.members_of(session, audience, rules=rules, today=today))
-    return sorted(found)
+        found.update((m.userid, m) for m in push_audience.members_of(session, audience, rules=rules, today=today))
+    return [found[userid] for userid in sorted(found)]
+
+
+def audience_userids(session: Session, activity: Activity, *, rules: CohortRules, today: date) -> list[str]:
+    """The userids of ``audience_members``."""
+    return [m.userid for m in audience_members(session, activity, rules=rules, today=today)]
 
 
 def is_for(session: Session, activity: Activity, member: Member, *, rules: CohortRules, today: date) -> bool:

@@ -7,6 +7,10 @@ from __future__ import annotations
 import re
 from datetime import datetime, time
 
+from sqlalchemy.orm import Session
+
+from bot.cohorts import CohortRules
+from handlers._services import push_audience
 from handlers._services.activities import OFFLINE_KINDS, ONLINE_KINDS
 from handlers._services.dates import parse_day
 from handlers._services.study_parse import parse_study
@@ -84,6 +88,28 @@ def parse_place(text: str) -> str:
     if not 2 <= len(place) <= 200:
         raise ValueError("地点请写 2–200 个字，如「大坝管理房二楼会议室」。")
     return place
+
+
+def parse_place_and_link(text: str) -> tuple[str, str]:
+    """An offline activity's place, optionally followed by its detail page: "大坝管理房 https://…"."""
+    head, _, last = text.strip().rpartition(" ")
+    if head and _LINK.match(last):
+        return parse_place(head), parse_link(last)
+    return parse_place(text), ""
+
+
+def resolve_audience(session: Session, words: list[str], *, rules: CohortRules) -> tuple[list[str], str]:
+    """The audience labels stored on the activity and how they are shown, from names an admin wrote
+    (全体, cohorts, departments, teams); 全体 among them means everyone."""
+    if not words:
+        raise ValueError("请写面向的人群或部门。")
+    try:
+        chosen = list(dict.fromkeys(push_audience.resolve(session, word, rules=rules) for word in words))
+    except push_audience.AudienceError as exc:
+        raise ValueError(str(exc)) from None
+    if any(a.kind == push_audience.EVERYONE for a in chosen):
+        chosen = [push_audience.Audience(push_audience.EVERYONE, push_audience.EVERYONE)]
+    return [a.label for a in chosen], "、".join(a.shown for a in chosen)
 
 
 def parse_capacity(text: str) -> int | None:

@@ -33,3 +33,9 @@ def describe(activity: Activity, now: datetime) -> list[str]:
     return [f"【{activity.id}】{activity.title}（{activity.kind}）",
             f"时间：{when(activity, now)}", f"{'链接' if activity.online else '地点'}：{where(activity)}",
             f"{seats(activity)}；签到后计学习 {hours(activity.study_minutes)} 小时{practice}"]
+
+
+def details(activity: Activity, now: datetime) -> list[str]:
+    """``describe`` and what only one activity's page shows: the organiser's note, an offline detail page."""
+    page = [f"详情：{activity.link}"] if activity.link and not activity.online else []
+    return [*describe(activity, now), *([activity.note] if activity.note else []), *page]

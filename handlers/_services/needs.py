@@ -202,5 +202,13 @@ def render(pack: Pack, report: NeedsReport) -> str:
     return "\n".join(lines)
 
 
+def render_steering(stored: dict[str, list[str]]) -> str:
+    """The report's last paragraph: which topics each cohort's scheduled pushes now prefer."""
+    lines = [f"{cohort} → {'、'.join(topics)}" for cohort, topics in stored.items() if topics]
+    if not lines:
+        return "没有找到能对应到内容主题的需求，各人群的定时推送仍按评价挑选内容。"
+    return "各人群的定时推送今后优先挑选这些主题的内容：\n" + "\n".join(lines)
+
+
 def _with_topics(words: list[str], topics: dict[str, str]) -> str:
     return "、".join(f"{w}（→{topics[w]}）" if w in topics else w for w in words)

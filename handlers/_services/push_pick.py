@@ -7,6 +7,10 @@ badly rated ones less, and unrated ones still get their chance.
 
 Whose ratings count: those of members who are in the cohort today (by the cohort rules), so
 青年 and 退休 steer their own feeds. A name that is no cohort (全体, a department) pools everyone's.
+
+What the cohort asked for counts too: an item on a topic the cohort's stated needs point to (the
+last 需求分析, handlers/_services/cohort_needs.py) starts as if NEED_BONUS members had rated it
+well, so it is picked more often while ratings keep steering.
 """
 from __future__ import annotations
 
@@ -16,9 +20,11 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from bot import clock, cohorts
+from handlers._services import cohort_needs
 from handlers._services.push_feedback import find_item, rating_counts, success
 
 PRIOR = 1.0       # Beta(1, 1): an unrated item is a fair coin
+NEED_BONUS = 2.0  # a stated need weighs like two good ratings: unrated, Beta(3, 1) beats Beta(1, 1) 3 times in 4
 _MEMO = "push_pick.beliefs"
 
 
@@ -40,28 +46,39 @@ def pick_next(session: Session, *, cohort: str, candidates: Sequence[str], recei
         item = find_item(ref)
         if item is not None and item.mandatory:
             return ref
-    beliefs = _beliefs(session, cohort)
-    draws = [(rng.betavariate(*beliefs.get(ref, (PRIOR, PRIOR))), ref) for ref in remaining]
+    beliefs = _memo(session, ("ratings", cohort), lambda: _count_beliefs(session, cohort))
+    wanted = _memo(session, ("needs", cohort),
+                   lambda: cohort_needs.content_topics(cohort_needs.wanted(session, cohort)))
+    draws = [(rng.betavariate(*_belief(ref, beliefs, wanted)), ref) for ref in remaining]
     return max(draws, key=lambda draw: draw[0])[1]
 
 
-def _beliefs(session: Session, cohort: str) -> dict[str, tuple[float, float]]:
-    """(alpha, beta) per rated item, from the ratings of the cohort's members.
+def _belief(ref: str, beliefs: dict[str, tuple[float, float]], wanted: set[str]) -> tuple[float, float]:
+    alpha, beta = beliefs.get(ref, (PRIOR, PRIOR))
+    item = find_item(ref) if wanted else None
+    if item is not None and wanted.intersection(item.topics):
+        alpha += NEED_BONUS
+    return alpha, beta
 
-    A scheduled run picks for every member of a cohort inside one transaction, so the tally is
-    counted once per transaction and cohort (kept in ``session.info``), not once per member.
+
+def _memo(session: Session, key: tuple[str, str], compute):
+    """``compute()`` once per transaction and key (kept in ``session.info``).
+
+    A scheduled run picks for every member of a cohort inside one transaction, so the ratings and
+    needs are read once per transaction and cohort, not once per member.
     """
     session.connection()                       # make sure a transaction has begun, so it can key the memo
     transaction = session.get_transaction()
     memo = session.info.get(_MEMO)
     if memo is None or memo[0] is not transaction:
         memo = session.info[_MEMO] = (transaction, {})
-    if cohort not in memo[1]:
-        memo[1][cohort] = _count_beliefs(session, cohort)
-    return memo[1][cohort]
+    if key not in memo[1]:
+        memo[1][key] = compute()
+    return memo[1][key]
 
 
 def _count_beliefs(session: Session, cohort: str) -> dict[str, tuple[float, float]]:
+    """(alpha, beta) per rated item, from the ratings of the cohort's members."""
     rules = cohorts.get_rules()
     who = rules.clause([cohort], today=clock.now().date()) if cohort in rules.names else None
     beliefs = {}

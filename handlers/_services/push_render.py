@@ -55,6 +55,21 @@ def render(pack: Pack, item: PushItem, form: str, *, push_id: int, rate_wpm: int
     return _RENDERERS[form](pack, item, feedback)
 
 
+def render_with_closing(pack: Pack, item: PushItem, form: str, *, closing: str,
+                        rate_wpm: int | None = None) -> list[Message]:
+    """Like ``render``, but the messages end with ``closing`` instead of the 已读/评价 invitation
+    (an activity notice asks people to 报名, not to rate it).
+
+    Raises:
+        ValueError: the item has no variant in ``form``.
+        VoiceError: synthesis failed.
+    """
+    _require(item, form)
+    if form == "voice":
+        return _voice(pack, item, closing, rate_wpm or DEFAULT_WPM)
+    return _RENDERERS[form](pack, item, closing)
+
+
 def _require(item: PushItem, form: str) -> None:
     if form not in FORMS or getattr(item, form) is None:
         raise ValueError(f"item {item.id!r} has no {form!r} variant (it has {', '.join(item.forms)})")

@@ -21,6 +21,7 @@ from bot.models.activities import Activity, ActivityRegistration, RegistrationSt
 from bot.models.surveys import SurveyAnswer, SurveyResponse
 from content_packs import Pack, get_packs
 from content_packs.schema import ACTIVITY_PLACEHOLDER, SURVEY_LETTERS, SurveyQuestion
+from handlers._services import survey_drafts
 
 SCALE = range(1, 6)
 _CN_NUMBERS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8}
@@ -54,8 +55,10 @@ def respondent_of(app: Flask, member: Member, today: date) -> Respondent:
 # -- which surveys ---------------------------------------------------------------------------------
 
 def all_surveys(app: Flask | None = None) -> list[Pack]:
-    """Every survey pack but the per-activity templates, oldest opening first."""
+    """Every survey, from packs (but the per-activity templates) and written in chat (新建问卷),
+    oldest opening first."""
     packs = [pack for pack in get_packs(app).values() if pack.kind == "survey" and not pack.survey.per_activity]
+    packs += survey_drafts.chat_surveys(db.get_session())
     return sorted(packs, key=lambda pack: (pack.survey.opens, pack.id))
 
 

@@ -93,7 +93,7 @@ def test_unknown_kind(tmp_path):
     folder = make_pack(tmp_path, "posterish", kind="poster")
     [error] = errors_of(folder)
     assert error == (f"{where(folder, 'pack.yaml')}:{line_of(folder, 'pack.yaml', 'kind:')}: "
-                     "kind: 不认识的内容包类型「poster」，目前支持：quiz、push、survey")
+                     "kind: 不认识的内容包类型「poster」，目前支持：quiz、push、survey、activity")
 
 
 def test_missing_explanation_points_at_the_question(tmp_path):
@@ -115,7 +115,7 @@ def test_several_errors_in_several_packs_are_reported_together(tmp_path):
         f"{q_file}:{line_of(one, 'questions.yaml', 'difficulty:')}: questions[0].difficulty: 应不大于 3",
         f"{q_file}:{line_of(one, 'questions.yaml', '- id: q1', nth=2)}: questions[1].id: 题目编号「q1」与第 1 行的题目重复",
         f"{q_file}:{line_of(one, 'questions.yaml', 'options:', nth=2)}: questions[1].options: 单选题应有 2–6 个选项，实际有 1 个",
-        f"{where(two, 'pack.yaml')}:4: kind: 不认识的内容包类型「poster」，目前支持：quiz、push、survey",
+        f"{where(two, 'pack.yaml')}:4: kind: 不认识的内容包类型「poster」，目前支持：quiz、push、survey、activity",
     ]
     with pytest.raises(PackError) as caught:
         content_packs.load_all(tmp_path)

@@ -42,7 +42,8 @@ def say(platform, text, user="u001"):
 
 
 def texts_to(url, userid) -> list[str]:
-    return [m["body"]["text"]["content"] for m in messages(url, recipient=userid)]
+    """What the member read: text, or markdown (the text form of an activity notice)."""
+    return [(m["body"].get("text") or m["body"]["markdown"])["content"] for m in messages(url, recipient=userid)]
 
 
 def add_activity(clock, *, capacity=None, online=False, practice=True, audience=("全体",), hours_ahead=48,

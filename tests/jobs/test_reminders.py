@@ -143,6 +143,7 @@ def test_the_enqueued_reminder_queues_one_send(queued_app, clock, redis_client):
 def test_the_default_reminder_time_is_half_past_four(tmp_path, redis_client, clock):
     app = create_app(make_settings(tmp_path, RQ_IS_ASYNC=True), redis=redis_client, clock=clock)
     with app.app_context():
+        db.create_all(app)           # the tick also reads the surveys and activities stored in SQL
         clock.set(at(WEDNESDAY, 16, 30))
         assert "cron-checkin-reminders-202611251630" in schedule.tick()
 
