@@ -13,6 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 PYTHON = VENV / "bin" / "python"
+CHROMIUM = "/usr/bin/chromium"
 REQUIREMENTS = {"run": ["requirements.txt"], "test": ["requirements.txt", "requirements-dev.txt"]}
 
 
@@ -37,6 +38,17 @@ def ensure_environment(mode: str) -> None:
     stamp.touch()
 
 
+def ensure_chromium() -> None:
+    """The browser tests drive Debian's chromium; install it once (never a downloaded browser)."""
+    if Path(CHROMIUM).exists():
+        return
+    print("安装 Chromium（浏览器测试用）/ installing chromium for the browser tests …", flush=True)
+    apt = ([] if os.geteuid() == 0 else ["sudo"]) + ["apt-get"]
+    if subprocess.run(apt + ["install", "-y", "chromium"]).returncode != 0:
+        subprocess.run(apt + ["update"], check=True)        # a fresh machine may have no package lists yet
+        subprocess.run(apt + ["install", "-y", "chromium"], check=True)
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in REQUIREMENTS:
         print("用法 / usage: python3 dev.py run | python3 dev.py test [pytest options]")
@@ -47,6 +59,7 @@ def main(argv: list[str]) -> int:
     if mode == "run":
         command = [str(PYTHON), "-m", "bot", "run", *rest]
     else:
+        ensure_chromium()
         command = [str(PYTHON), "-m", "pytest", *rest]
     os.execv(command[0], command)
 

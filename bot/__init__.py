@@ -35,6 +35,10 @@ def create_app(config: dict | None = None, *, redis: Redis | None = None, clock:
 
     db.init_app(app)
     redis_store.init_app(app, client=redis)
+    if clock is None and app.config.get("DEMO_MODE"):
+        from bot.democlock import DemoClock
+
+        clock = DemoClock(app)            # the simulator page can move time forward for every process
     clock_module.init_app(app, clock)
     tasks.init_app(app)
 
@@ -63,4 +67,11 @@ def create_app(config: dict | None = None, *, redis: Redis | None = None, clock:
         from bot.standin import bp as standin_bp
 
         app.register_blueprint(standin_bp, url_prefix="/standin")
+    if app.config.get("DEMO_MODE"):
+        from bot.simulator import bp as simulator_bp
+
+        app.register_blueprint(simulator_bp, url_prefix="/simulator")
+    from bot.dashboard import bp as dashboard_bp
+
+    app.register_blueprint(dashboard_bp, url_prefix="/dashboard")
     return app
