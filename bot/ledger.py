@@ -5,12 +5,11 @@ import logging
 from datetime import datetime
 from typing import Callable, Sequence
 
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from bot.models.messaging import Delivery, DeliveryStatus
-from bot.sqlutil import chunks
+from bot.sqlutil import chunks, inserted_ignoring_duplicates
 
 log = logging.getLogger(__name__)
 _SENDING, _SENT, _FAILED = (s.value for s in (DeliveryStatus.SENDING, DeliveryStatus.SENT, DeliveryStatus.FAILED))
@@ -20,7 +19,7 @@ class Ledger:
     """Rows of ``Delivery`` per (push_id, recipient); commits on the given session as it goes.
 
     Recipients are ``"user:<userid>"`` or ``"group:<chat>"``. Claims are race-safe across processes:
-    the unique constraint decides, and a lost race (IntegrityError) just means "not ours". Any row
+    the unique constraint decides, and a recipient whose row exists is just "not ours". Any row
     is final for its push: ``sent``; ``failed`` (WeCom refused, perhaps after some parts went out,
     so sending again could duplicate; a new push_id sends again); ``sending`` (a worker died
     mid-call and WeCom may have it). Only a retryable failure deletes its claim.
@@ -43,9 +42,18 @@ class Ledger:
         return {r for r in recipients if r not in rows}
 
     def claim(self, push_id: str, recipients: Sequence[str], msgtype: str) -> list[str]:
-        """Insert ``sending`` rows and return the recipients this caller now owns, in order."""
-        rows = self._statuses(push_id, recipients)
-        claimed = set(self._insert(push_id, [r for r in recipients if r not in rows], msgtype))
+        """Insert ``sending`` rows and return the recipients this caller now owns, in order.
+
+        One INSERT … ON CONFLICT DO NOTHING RETURNING: a recipient who has a row already (sent,
+        failed, or claimed by another worker a moment ago) is simply not returned.
+        """
+        if not recipients:
+            return []
+        now = self._now()
+        rows = [dict(push_id=push_id, recipient=r, msgtype=msgtype, status=_SENDING, attempts=1, errcode=None,
+                     error="", updated_at=now) for r in recipients]
+        claimed = set(inserted_ignoring_duplicates(self._session, Delivery, rows, returning=Delivery.recipient))
+        self._session.commit()
         return [r for r in recipients if r in claimed]
 
     def mark_sent(self, push_id: str, recipients: Sequence[str]) -> None:
@@ -76,30 +84,6 @@ class Ledger:
                 Delivery.push_id == push_id, Delivery.recipient.in_(chunk))
             found.update((r, s) for r, s in self._session.execute(query))
         return found
-
-    def _insert(self, push_id: str, recipients: list[str], msgtype: str) -> list[str]:
-        def rows(rs: list[str]) -> list[dict]:
-            return [dict(push_id=push_id, recipient=r, msgtype=msgtype, status=_SENDING,
-                         attempts=1, errcode=None, error="", updated_at=self._now()) for r in rs]
-
-        if not recipients:
-            return []
-        try:   # the common case: nobody else is claiming, one statement
-            self._session.execute(insert(Delivery), rows(recipients))
-            self._session.commit()
-            return recipients
-        except IntegrityError:
-            self._session.rollback()
-        claimed = []
-        for recipient in recipients:   # a race: claim one by one, the constraint decides
-            try:
-                self._session.execute(insert(Delivery), rows([recipient]))
-                self._session.commit()
-                claimed.append(recipient)
-            except IntegrityError:
-                self._session.rollback()
-                log.info("push %s: %s claimed by another worker", push_id, recipient)
-        return claimed
 
     def _set(self, push_id: str, recipients: Sequence[str], **values) -> None:
         for chunk in chunks(list(recipients)):

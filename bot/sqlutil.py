@@ -25,6 +25,21 @@ def insert_ignoring_duplicates(session: Session, model, row: dict) -> int:
     return connection.execute(_insert_ignoring(model, connection.dialect.name), row).rowcount
 
 
+@cache
+def _insert_ignoring_returning(model, column, dialect: str):
+    return _INSERTS[dialect](model).on_conflict_do_nothing().returning(column)
+
+
+def inserted_ignoring_duplicates(session: Session, model, rows: list[dict], *, returning) -> list:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING ``returning`` for many rows in one statement;
+    returns that column of the rows actually inserted (those hitting a unique key are left out)."""
+    if not rows:
+        return []
+    connection = session.connection()
+    statement = _insert_ignoring_returning(model, returning, connection.dialect.name)
+    return list(connection.execute(statement, rows).scalars())
+
+
 # ids per IN (...) clause: well under SQLite's limit on bound variables
 IN_CHUNK = 500
 

@@ -59,18 +59,18 @@ def push(ctx, what):
         audience = push_audience.resolve(ctx.session, words[0], rules=rules)
     except push_audience.AudienceError as exc:
         return Reply(f"{exc}\n这次没有推送。")
-    members = push_audience.members_of(ctx.session, audience, rules=rules, today=ctx.now.date())
-    if not members:
+    userids = push_audience.userids_of(ctx.session, audience, rules=rules, today=ctx.now.date())
+    if not userids:
         return Reply(f"{audience.shown}目前没有成员，这次没有推送。")
     try:
-        pack, item = _find_item(ctx.session, " ".join(words[1:]), [m.userid for m in members])
+        pack, item = _find_item(ctx.session, " ".join(words[1:]), userids)
     except Ambiguous as exc:
         return Reply(str(exc))
     except LookupError as exc:
         return Reply(f"{exc.args[0]}\n这次没有推送。")
-    the_plan = plan(ctx.session, item, members, today=ctx.now.date())
+    the_plan = plan(ctx.session, item, userids, today=ctx.now.date())
     if not the_plan.size:
-        return Reply(f"{audience.shown}的 {len(members)} 人都设了免打扰，这次没有推送。")
+        return Reply(f"{audience.shown}的 {len(userids)} 人都设了免打扰，这次没有推送。")
     row = Push(item_ref=f"{pack.id}/{item.id}", pack_version=pack.version, audience=audience.label,
                origin=PushOrigin.ADMIN.value, status=(PushStatus.SCHEDULED if when else PushStatus.SENDING).value,
                scheduled_for=when or ctx.now, created_by=ctx.user_id, created_at=ctx.now, detail="")

@@ -2,7 +2,8 @@
 
 ``fan_out`` turns one Push into outbox jobs: it resolves the audience, drops muted members, chooses
 each member's form (channel policy + his preference), renders each distinct (form, voice rate) once,
-and queues ``enqueue_to_members`` in batches of ≤ 1000 members sharing one rendered message. Message
+and queues ``enqueue_to_members`` jobs of ≤ 5000 members sharing one rendered message (each job
+sends ≤ 1000 per call, booking the next call while one is in flight: ``bot.call_line``). Message
 ``n`` of the push has the ledger push id ``push-<id>-<n>``, so the ledger sends each message to each
 member at most once, however often the fan-out runs.
 
@@ -47,7 +48,7 @@ from handlers._services.push_prefs import preferences
 from handlers._services.push_render import group_form, render
 
 log = logging.getLogger(__name__)
-BATCH_SIZE = 1000          # members per message/send call (WeCom's touser limit)
+JOB_SIZE = 5000            # members per send job; the job sends them ≤1000 per message/send, one call at a time
 WORKDAYS_DOW = "1-5"       # a schedule whose weekday field is this runs on the unit's workdays instead
 
 
@@ -70,20 +71,25 @@ class Plan:
         return dict(counts)
 
 
-def plan(session: Session, item: PushItem, members: list[Member], *, today) -> Plan:
+def plan(session: Session, item: PushItem, userids: list[str], *, today) -> Plan:
     """Each unmuted member's form (his preference if the item has it, else the policy) and voice rate."""
     policy, rules = get_policy(), cohorts.get_rules()
-    prefs = preferences(session, [m.userid for m in members])
+    prefs = preferences(session, userids)
+    memberships = rules.memberships(session, userids, today=today)
     groups: dict[tuple[str, int | None], list[str]] = defaultdict(list)
+    chosen: dict[tuple[tuple[str, ...], str | None], tuple[str, int | None]] = {}
     muted = 0
-    for member in members:
-        pref = prefs.get(member.userid)
+    for userid in userids:
+        pref = prefs.get(userid)
         if pref is not None and pref.muted:
             muted += 1
             continue
-        mine = rules.cohorts_of(member, today=today)
-        form = policy.choose(item, mine, pref.form if pref else None)
-        groups[(form, policy.voice_wpm_for(mine) if form == "voice" else None)].append(member.userid)
+        situation = (memberships.get(userid, ()), pref.form if pref else None)
+        if situation not in chosen:        # members in the same cohorts with the same wish choose alike
+            mine, wish = situation
+            form = policy.choose(item, mine, wish)
+            chosen[situation] = (form, policy.voice_wpm_for(mine) if form == "voice" else None)
+        groups[chosen[situation]].append(userid)
     return Plan({key: sorted(ids) for key, ids in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0))},
                 muted)
 
@@ -123,15 +129,14 @@ def fan_out(*, push_id: int, userids: list[str] | None = None) -> dict:
     audience = push_audience.Audience.from_label(push.audience)
     if audience.kind == push_audience.GROUP and userids is None:
         return _fan_out_to_groups(session, push, pack, item, audience)
-    members = _members(session, push, userids, today=now.date())
-    the_plan = plan(session, item, members, today=now.date())
+    the_plan = plan(session, item, _audience_userids(session, push, userids, today=now.date()), today=now.date())
     push.status = PushStatus.SENDING.value
     push.detail = _detail(push.detail, recipients=the_plan.size, forms=the_plan.forms())
     session.commit()
-    batch = int(current_app.config.get("PUSH_BATCH_SIZE", BATCH_SIZE))
+    job_size = int(current_app.config.get("PUSH_JOB_SIZE", JOB_SIZE))
     for (form, rate), ids in the_plan.groups.items():
         messages = render(pack, item, form, push_id=push.id, rate_wpm=rate)
-        for part in chunks(ids, batch):
+        for part in chunks(ids, job_size):
             _record_receipts(session, push, part, form, now)
             for index, message in enumerate(messages):
                 enqueue_to_members(push.message_ledger_id(index), part, message)
@@ -162,14 +167,15 @@ def _fan_out_to_groups(session: Session, push: Push, pack: Pack, item: PushItem,
     return {"queued": len(chats), "muted": 0, "forms": {form: len(chats)} if chats else {}, "groups": chats}
 
 
-def _members(session: Session, push: Push, userids: list[str] | None, *, today) -> list[Member]:
+def _audience_userids(session: Session, push: Push, userids: list[str] | None, *, today) -> list[str]:
+    """The push's audience today, or the given members (a scheduled run's) who are still on the roster."""
     if userids is None:
         audience = push_audience.Audience.from_label(push.audience)
-        return push_audience.members_of(session, audience, rules=cohorts.get_rules(), today=today)
-    found: list[Member] = []
+        return push_audience.userids_of(session, audience, rules=cohorts.get_rules(), today=today)
+    found: list[str] = []
     for part in chunks(sorted(set(userids))):
-        found += session.scalars(select(Member).where(Member.userid.in_(part)))
-    return sorted(found, key=lambda m: m.userid)
+        found += session.scalars(select(Member.userid).where(Member.userid.in_(part)))
+    return sorted(found)
 
 
 def _record_receipts(session: Session, push: Push, userids: list[str], form: str, now: datetime) -> None:

@@ -34,22 +34,41 @@ def add_message(*, via: str, msgtype: str, body: dict, recipient: str | None = N
 
 def add_messages(*, via: str, msgtype: str, body: dict, recipients: list[str | None], dropped: list[bool],
                  chat: str | None = None, msgid: str | None = None) -> list[dict]:
-    """Record one message to several recipients (one record each, as ``add_message``) in two round trips."""
+    """Record one message to several recipients (one record each, as ``add_message``) in two round trips.
+
+    An app send's record keeps the body as that member received it: ``touser`` is his own id, not the
+    whole list (a 1000-member send would otherwise store the 1000 ids a thousand times).
+    """
     redis = get_redis()
     last = int(redis.incrby(key("message_seq"), len(recipients)))
     now = time.time()
     records = [{"id": last - len(recipients) + 1 + n, "via": via, "recipient": recipient, "chat": chat,
-                "msgtype": msgtype, "body": body, "dropped": was_dropped, "msgid": msgid, "time": now}
+                "msgtype": msgtype, "body": _as_received(body, recipient), "dropped": was_dropped, "msgid": msgid,
+                "time": now}
                for n, (recipient, was_dropped) in enumerate(zip(recipients, dropped))]
-    # the body is the same for every recipient: encode it once (a 1000-member send would encode it 1000 times)
-    body_json = json.dumps(body, ensure_ascii=False)
+    # the rest of the body is the same for every recipient: encode it once, not once per member
+    shared_json = json.dumps({k: v for k, v in body.items() if k != "touser"}, ensure_ascii=False)
     encoded = [json.dumps({k: v for k, v in record.items() if k != "body"}, ensure_ascii=False)[:-1]
-               + ', "body": ' + body_json + "}" for record in records]
+               + ', "body": ' + _body_json(record["body"], shared_json) + "}" for record in records]
     with redis.pipeline() as pipe:
         pipe.rpush(key("messages"), *encoded)
         pipe.ltrim(key("messages"), -MAX_MESSAGES, -1)
         pipe.execute()
     return records
+
+
+def _as_received(body: dict, recipient: str | None) -> dict:
+    if recipient is None or "touser" not in body:
+        return body
+    return {**body, "touser": recipient}
+
+
+def _body_json(body: dict, shared_json: str) -> str:
+    """``body`` as JSON, given the JSON of everything in it but ``touser``."""
+    if "touser" not in body:
+        return shared_json
+    rest = ", " + shared_json[1:] if shared_json != "{}" else "}"
+    return '{"touser": ' + json.dumps(body["touser"], ensure_ascii=False) + rest
 
 
 def list_messages(*, recipient: str | None = None, chat: str | None = None, via: str | None = None,

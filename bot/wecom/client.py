@@ -9,6 +9,7 @@ secret or the access_token.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Sequence
 
 import requests
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 TIMEOUT_S = (5.0, 15.0)            # connect, read: on every HTTP call
 TOKEN_MARGIN_S = 300               # forget a token this long before WeCom says it expires
 LOCK_TTL_S = 15                    # a token fetch never holds the lock longer than this
+LOCAL_TOKEN_S = 60                 # reuse the shared token in this process this long before asking Redis again
 LOCK_WAIT_S = 10.0                 # how long another process waits for the fetching one
 
 # delete the cached token only if it is still the one WeCom refused (another worker may have
@@ -52,6 +54,7 @@ class WeComClient(WeChatClient):
         self._redis = redis
         self._token_key = keys.ACCESS_TOKEN.format(corp_id=corp_id, agent_id=agent_id)
         self._lock_key = keys.TOKEN_LOCK.format(corp_id=corp_id, agent_id=agent_id)
+        self._local: tuple[str | None, float] = (None, 0.0)     # (token, monotonic time to look again)
 
     def __repr__(self) -> str:  # never show the secret
         return f"<WeComClient corp={self.corp_id} agent={self.agent_id} base={self.API_BASE_URL}>"
@@ -71,7 +74,19 @@ class WeComClient(WeChatClient):
 
     @property
     def access_token(self) -> str:
-        """The shared token from Redis, fetched (by one process at a time) when missing."""
+        """The shared token from Redis, fetched (by one process at a time) when missing.
+
+        Kept in this process for ``LOCAL_TOKEN_S`` too: a push of many calls asks Redis once a minute,
+        not once per call (a refused token is dropped here as well, see ``drop_token``).
+        """
+        token, look_again = self._local
+        if token and time.monotonic() < look_again:
+            return token
+        token = self._shared_token()
+        self._local = (token, time.monotonic() + LOCAL_TOKEN_S)
+        return token
+
+    def _shared_token(self) -> str:
         token = self._redis.get(self._token_key)
         if token:
             return token.decode()
@@ -112,6 +127,8 @@ class WeComClient(WeChatClient):
 
     def drop_token(self, token: str) -> None:
         """Forget ``token`` if it is still the cached one."""
+        if self._local[0] == token:
+            self._local = (None, 0.0)
         self._redis.eval(_DROP_IF_SAME, 1, self._token_key, token)
 
     # -- every API call goes through here ------------------------------------------------------

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from bot import org
@@ -123,17 +123,29 @@ def group_chats(audience: Audience, webhooks: dict[str, str]) -> list[str]:
 def members_of(session: Session, audience: Audience, *, rules: CohortRules, today: date) -> list[Member]:
     """The members in the audience today, ordered by userid (empty when a unit no longer exists, and
     for a group audience: groups are posted to, see ``group_chats``)."""
+    query = _audience_query(session, select(Member), audience, rules=rules, today=today)
+    return [] if query is None else list(session.scalars(query))
+
+
+def userids_of(session: Session, audience: Audience, *, rules: CohortRules, today: date) -> list[str]:
+    """``members_of``, only the userids (a push to the whole roster needs no more)."""
+    query = _audience_query(session, select(Member.userid), audience, rules=rules, today=today)
+    return [] if query is None else list(session.scalars(query))
+
+
+def _audience_query(session: Session, query: Select, audience: Audience, *, rules: CohortRules, today: date):
+    """``query`` narrowed to the audience and ordered by userid; None when nobody can be in it."""
     if audience.kind == GROUP:
-        return []
-    query = select(Member).order_by(Member.userid)
+        return None
+    query = query.order_by(Member.userid)
     if audience.kind == COHORT:
         if audience.name not in rules.names:
-            return []
+            return None
         query = query.where(rules.clause([audience.name], today=today))
     if audience.kind == UNIT:
         query = query.where(Member.status == MemberStatus.ACTIVE.value)
         units = org.units_within(session, {u.id for u in org.find_unit_by_name(session, audience.name)})
         if not units:
-            return []
+            return None
         query = query.where(or_(Member.department_id.in_(units), Member.team_id.in_(units)))
-    return list(session.scalars(query))
+    return query

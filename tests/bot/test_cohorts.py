@@ -8,6 +8,7 @@ import pytest
 from bot import cohorts
 from bot.cohorts import DEFAULT_RULES, load_rules
 from bot.models import Member, OrgUnit
+from bot.sqlutil import IN_CHUNK
 
 TODAY = date(2026, 6, 1)
 
@@ -152,5 +153,10 @@ def test_the_sql_condition_selects_exactly_who_match_selects(app, tmp_path):
             assert by_sql == by_python, name
             assert by_python, f"{name} selects nobody in the demo roster: the comparison would prove nothing"
         everyone_in_any = {m.userid for m in members if rules.cohorts_of(m, today=today)}
+        by_member = {m.userid: tuple(rules.cohorts_of(m, today=today)) for m in members}
+        # a few ids are looked up with IN; more than IN_CHUNK (here with ids on no roster) by one pass
+        for asked in (sorted(by_member)[:7], sorted(by_member) + [f"gone{n}" for n in range(IN_CHUNK)]):
+            expected = {u: by_member[u] for u in asked if by_member.get(u)}
+            assert rules.memberships(session, asked, today=today) == expected
         assert set(session.scalars(select(Member.userid).where(rules.clause(rules.names, today=today)))) == everyone_in_any
     assert set(session.scalars(select(Member.userid).where(load_rules(DEFAULT_RULES).clause([], today=today)))) == set()

@@ -31,9 +31,14 @@ class FakeApp:
         self.sends: list[tuple[list[str], dict]] = []
         self.uploads: list[tuple[str, str, bytes]] = []
         self.fail: list[Exception] = []
+        self.fail_at: dict[int, Exception] = {}      # the n-th call (from 1) raises this
+        self.calls = 0
         self.invalid: set[str] = set()
 
     def send_message(self, userids, msg):
+        self.calls += 1
+        if self.calls in self.fail_at:
+            raise self.fail_at.pop(self.calls)
         if self.fail:
             raise self.fail.pop(0)
         self.sends.append((list(userids), msg))
@@ -254,6 +259,28 @@ def test_2500_members_go_out_in_three_calls(messenger, fake_app):
     assert all(msg["enable_duplicate_check"] == 1 for _, msg in fake_app.sends)
     assert len({id(msg) for _, msg in fake_app.sends}) == 1            # one rendered message shared
     assert {r.status for r in rows("p1")} == {"sent"} and len(rows("p1")) == 2500
+
+
+def test_a_retryable_error_in_the_second_call_stops_the_third_and_the_retry_sends_the_rest(messenger, fake_app):
+    userids = [f"u{i:04d}" for i in range(2500)]
+    fake_app.fail_at = {2: RetryableWeComError(45009, "api freq out of limit", "message/send")}
+    with pytest.raises(RetryableWeComError):
+        messenger.send_to_members("p1", userids, Text("通知"))
+    assert [len(ids) for ids, _ in fake_app.sends] == [1000]        # the third call, already booked, never went out
+    assert len(rows("p1")) == 1000 and {r.status for r in rows("p1")} == {"sent"}    # booked claims released
+    result = messenger.send_to_members("p1", userids, Text("通知"))  # the job's retry
+    assert [len(ids) for ids, _ in fake_app.sends] == [1000, 1000, 500]
+    assert len(result.sent) == 1500 and len(result.skipped) == 1000
+    assert len(rows("p1")) == 2500 and {r.status for r in rows("p1")} == {"sent"}
+
+
+def test_a_refused_call_fails_its_batch_only(messenger, fake_app):
+    userids = [f"u{i:04d}" for i in range(2500)]
+    fake_app.fail_at = {2: WeComError(40003, "invalid userid", "message/send")}
+    result = messenger.send_to_members("p1", userids, Text("通知"))
+    assert [len(ids) for ids, _ in fake_app.sends] == [1000, 500]
+    assert len(result.sent) == 1500 and result.failed == tuple(userids[1000:2000])
+    assert {r.errcode for r in rows("p1") if r.status == "failed"} == {40003}
 
 
 def test_long_text_goes_out_as_several_messages(messenger, fake_app, fake_webhook):

@@ -64,7 +64,7 @@ def valkey(tmp_path):
 
 
 def start_worker(env: dict, log: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", LAUNCH, json.dumps({"PUSH_BATCH_SIZE": BATCH})], cwd=ROOT, env=env,
+    return subprocess.Popen([sys.executable, "-c", LAUNCH, json.dumps({"PUSH_JOB_SIZE": BATCH})], cwd=ROOT, env=env,
                             stdout=open(log, "ab"), stderr=subprocess.STDOUT, start_new_session=True)
 
 

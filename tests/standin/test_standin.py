@@ -129,6 +129,11 @@ def test_app_send_answers_like_wecom_and_records_each_member(standin):
     records = standin.messages()
     assert [(r["via"], r["recipient"], r["dropped"]) for r in records] == [("app", "u1", False), ("app", "u2", False)]
     assert records[0]["body"]["text"]["content"] == "你好" and records[0]["msgtype"] == "text"
+    # each record is what that member received: his own id, not the whole list (a 1000-member send
+    # would otherwise store the 1000 ids a thousand times)
+    assert [r["body"]["touser"] for r in records] == ["u1", "u2"]
+    assert {k: v for k, v in records[1]["body"].items() if k != "touser"} == {
+        "agentid": AGENT_ID, "msgtype": "text", "text": {"content": "你好"}}
 
 
 def test_31st_message_to_a_member_in_a_minute_is_dropped_silently(standin):

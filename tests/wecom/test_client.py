@@ -264,3 +264,17 @@ def test_webhook_connection_error_hides_the_key():
     with pytest.raises(RetryableWeComError) as caught:
         hook.send("key-secret-1", {"msgtype": "text", "text": {"content": "hi"}})
     assert "key-secret-1" not in str(caught.value) and caught.value.path == "webhook/send"
+
+
+def test_the_token_is_kept_in_process_for_a_minute_and_dropped_with_the_shared_one(redis, api, monkeypatch):
+    client, transport = make_client(redis, api)
+    assert client.access_token == "tok-1"
+    redis.delete(token_key())                       # not looked up again within the minute: no gettoken
+    client.send_message(["u1"], {"msgtype": "text", "text": {"content": "a"}})
+    assert transport.paths() == ["gettoken", "message/send"]
+    later = client_module.time.monotonic() + client_module.LOCAL_TOKEN_S + 1
+    monkeypatch.setattr(client_module.time, "monotonic", lambda: later)
+    client.send_message(["u1"], {"msgtype": "text", "text": {"content": "b"}})
+    assert transport.paths()[-2:] == ["gettoken", "message/send"] and api.issued == 2
+    client.drop_token("tok-2")                      # refused somewhere: gone here too
+    assert client.access_token == "tok-3"
