@@ -67,7 +67,7 @@ def receive(channel_name: str):
 
 def _channel_and_crypto(name: str) -> tuple[Channel, CallbackCrypto]:
     channel = CHANNELS.get(name)
-    if channel is None:
+    if channel is None or not current_app.config.get("WECOM_TOKEN"):    # no callbacks: long connection only
         abort(404)
     cache = current_app.extensions.setdefault("szzs.crypto", {})
     if name not in cache:

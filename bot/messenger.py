@@ -11,6 +11,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+from collections import deque
+from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Callable, Iterable, Mapping, Protocol, Sequence
@@ -18,16 +20,19 @@ from typing import Callable, Iterable, Mapping, Protocol, Sequence
 from redis import Redis
 from sqlalchemy.orm import Session
 
+from bot.call_line import NOT_RUN, CallLine
 from bot.ledger import Ledger
 from bot.sqlutil import chunks
-from bot.outgoing import APP, GROUP, File, Image, Markdown, Message, News, Text, Voice, split_message
+from bot.outgoing import APP, GROUP, File, Image, Markdown, Message, News, Text, Voice, split_message, split_text
 from bot.ratelimit import WEBHOOK_LIMITS, Limit, acquire_many, member_limits
 from bot.voice import AmrClip, VoiceError, check_voice, media_id_for
+from bot.voice.media import stored_media_id
 from bot.wecom.errors import WeComError
 
 log = logging.getLogger(__name__)
 
 MAX_USERS_PER_CALL = 1000       # touser ids per message/send
+CONVERSATION_MARKDOWN_LIMIT = 20480   # bytes, aibot_send_msg markdown (wecom-longconn.md §7)
 
 
 class AppSender(Protocol):
@@ -44,6 +49,20 @@ class WebhookSender(Protocol):
     def send(self, key: str, payload: dict) -> dict: ...
 
     def upload_media(self, key: str, kind: str, filename: str, data: bytes) -> str: ...
+
+
+class ConversationSender(Protocol):
+    """What the Messenger needs to push into a smart-bot conversation (``bot.longconn.relay.RelaySender``):
+    ``aibot_send_msg`` with markdown or a media_id, raising ``WeComError`` / ``RetryableWeComError`` like the
+    API clients; ``media_target`` names where its media ids are valid (the media id cache's target)."""
+
+    media_target: str
+
+    def send_markdown(self, chatid: str, content: str, *, chat_type: int | None) -> None: ...
+
+    def send_media(self, chatid: str, msgtype: str, media_id: str, *, chat_type: int | None) -> None: ...
+
+    def upload_media(self, kind: str, filename: str, data: bytes) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -125,7 +144,11 @@ class Messenger:
         return SendResult(sent=(chat,), checked_at=now)
 
     def send_to_members(self, push_id: str, userids: Iterable[str], message: Message) -> SendResult:
-        """Send ``message`` to each member once, ≤1000 per call; members over their limits wait."""
+        """Send ``message`` to each member once, ≤1000 per call; members over their limits wait.
+
+        Batches go out one call at a time; while one is in flight the next is booked (rate limits,
+        ledger claim) and the previous one settled (marked sent), see ``bot.call_line``.
+        """
         ids = list(dict.fromkeys(u.strip() for u in userids if u and u.strip()))
         pending = self._ledger.unsent(push_id, [f"user:{u}" for u in ids])
         todo = [u for u in ids if f"user:{u}" in pending]
@@ -139,66 +162,134 @@ class Messenger:
         if len(parts) > min(lim.limit for lim in limits):
             return self._fail_unsendable(push_id, {f"user:{u}": u for u in todo}, message,
                                          _too_long(parts, limits), skipped)
-        now = self._now().timestamp()
-        waits = acquire_many(self._redis, limits, todo, now=now, cost=len(parts))
-        ready = [u for u in todo if not waits[u]]
-        deferred = {u: now + waits[u] for u in todo if waits[u]}
-        if deferred:
-            log.info("push %s: %d member(s) over 30/min or 1000/h, deferring", push_id, len(deferred))
-        sent, failed, lost = self._send_to_ready(push_id, ready, message, parts)
-        return SendResult(tuple(sent), (*skipped, *lost), tuple(failed), deferred, now)
-
-    # -- members, in batches ---------------------------------------------------------------------
-
-    def _send_to_ready(self, push_id: str, ready: list[str], message: Message,
-                       parts: list[Message]) -> tuple[list[str], list[str], list[str]]:
-        """Upload media once, then send batch by batch; returns (sent, failed, claimed elsewhere)."""
-        if not ready:
-            return [], [], []
         try:
             payloads = [self._app_payload(part) for part in parts]   # uploads media once for all batches
         except WeComError as exc:
             if exc.retryable:
                 raise
-            claimed = self._ledger.claim(push_id, [f"user:{u}" for u in ready], message.msgtype)
+            claimed = self._ledger.claim(push_id, [f"user:{u}" for u in todo], message.msgtype)
             self._record_error(push_id, claimed, exc, 0, len(parts))
-            failed = [r.removeprefix("user:") for r in claimed]
-            return [], failed, [u for u in ready if u not in set(failed)]
-        sent: list[str] = []
-        failed = []
-        lost: list[str] = []
-        for batch in chunks(ready, MAX_USERS_PER_CALL):
-            ok, bad, elsewhere = self._send_batch(push_id, batch, message.msgtype, payloads)
-            sent += ok
-            failed += bad
-            lost += elsewhere
-        return sent, failed, lost
+            failed = {r.removeprefix("user:") for r in claimed}
+            return SendResult(skipped=(*skipped, *(u for u in todo if u not in failed)),
+                              failed=tuple(u for u in todo if u in failed))
+        tally = _Tally(checked_at=self._now().timestamp(), skipped=skipped)
+        self._send_in_batches(push_id, todo, message.msgtype, payloads, limits, tally)
+        return tally.result()
 
-    def _send_batch(self, push_id: str, batch: list[str], msgtype: str,
-                    payloads: list[dict]) -> tuple[list[str], list[str], list[str]]:
-        claimed = self._ledger.claim(push_id, [f"user:{u}" for u in batch], msgtype)
-        users = [r.removeprefix("user:") for r in claimed]
-        mine = set(users)
-        lost = [u for u in batch if u not in mine]
-        if not users:
-            return [], [], lost
-        invalid: set[str] = set()
-        for index, payload in enumerate(payloads):
+    def send_to_conversation(self, push_id: str, chatid: str, message: Message, sender: ConversationSender, *,
+                             limits: Sequence[Limit], chat_type: int | None = None,
+                             upload_limits: Sequence[Limit] = ()) -> SendResult:
+        """Send ``message`` into one smart-bot conversation (long connection), at most once: text as
+        markdown, a voice, image or file by a media id uploaded over the socket (reused while valid).
+
+        ``limits`` are the conversation's windows (30/min, 1000/h, shared with replies), ``upload_limits``
+        the bot's upload windows; over either the conversation is deferred like any other recipient.
+        """
+        recipient = f"chat:{chatid}"
+        if not self._ledger.unsent(push_id, [recipient]):
+            return SendResult(skipped=(chatid,))
+        parts = _conversation_parts(message)
+        if not parts or len(parts) > min(lim.limit for lim in limits):
+            why = "message type not sent over the long connection" if not parts else _too_long(parts, limits)
+            return self._fail_unsendable(push_id, {recipient: chatid}, message, why)
+        now = self._now().timestamp()
+        try:
+            media = {i: self._conversation_media(p, sender, upload_limits) for i, p in enumerate(parts)
+                     if isinstance(p, Message)}
+        except _UploadLater as later:
+            log.info("push %s: the bot's uploads are over 30/min or 1000/h, deferring %s", push_id, chatid)
+            return SendResult(deferred={chatid: later.at}, checked_at=now)
+        except WeComError as exc:
+            if exc.retryable:
+                raise
+            if not self._ledger.claim(push_id, [recipient], message.msgtype):
+                return SendResult(skipped=(chatid,), checked_at=now)
+            self._record_error(push_id, [recipient], exc, 0, len(parts))
+            return SendResult(failed=(chatid,), checked_at=now)
+        wait = acquire_many(self._redis, limits, [chatid], now=now, cost=len(parts))[chatid]
+        if wait:
+            log.info("push %s: conversation %s over 30/min or 1000/h, deferring %.1f s", push_id, chatid, wait)
+            return SendResult(deferred={chatid: now + wait}, checked_at=now)
+        if not self._ledger.claim(push_id, [recipient], message.msgtype):
+            return SendResult(skipped=(chatid,), checked_at=now)
+        for index, part in enumerate(parts):
             try:
-                answer = self._app.send_message(users, payload)
+                if index in media:
+                    sender.send_media(chatid, part.msgtype, media[index], chat_type=chat_type)
+                else:
+                    sender.send_markdown(chatid, part, chat_type=chat_type)
             except WeComError as exc:
-                self._record_error(push_id, claimed, exc, index, len(payloads))
-                return [], users, lost
-            if index == 0:
-                invalid = {u for u in str(answer.get("invaliduser") or "").split("|") if u}
+                self._record_error(push_id, [recipient], exc, index, len(parts))
+                return SendResult(failed=(chatid,), checked_at=now)
+        self._ledger.mark_sent(push_id, [recipient])
+        return SendResult(sent=(chatid,), checked_at=now)
+
+    # -- members, in batches ---------------------------------------------------------------------
+
+    def _send_in_batches(self, push_id: str, todo: list[str], msgtype: str, payloads: list[dict],
+                         limits: Sequence[Limit], tally: "_Tally") -> None:
+        in_flight: deque[tuple[list[str], Future]] = deque()
+        with CallLine() as line:
+            try:
+                for batch in chunks(todo, MAX_USERS_PER_CALL):
+                    users = self._book(push_id, batch, msgtype, limits, len(payloads), tally)
+                    if users:
+                        in_flight.append((users, line.submit(self._call, line, users, payloads)))
+                    while len(in_flight) > 1:
+                        self._settle(push_id, *in_flight.popleft(), len(payloads), tally)
+                while in_flight:
+                    self._settle(push_id, *in_flight.popleft(), len(payloads), tally)
+            except BaseException:
+                line.stop()
+                for users, future in in_flight:     # booked but never sent: the retry sends them
+                    if future.result() is NOT_RUN:
+                        self._ledger.release(push_id, [f"user:{u}" for u in users])
+                raise
+
+    def _book(self, push_id: str, batch: list[str], msgtype: str, limits: Sequence[Limit], cost: int,
+              tally: "_Tally") -> list[str]:
+        """Take the batch's rate-limit slots and claim it in the ledger; returns the members now ours."""
+        now = tally.checked_at
+        waits = acquire_many(self._redis, limits, batch, now=now, cost=cost)
+        deferred = {u: now + waits[u] for u in batch if waits[u]}
+        if deferred:
+            log.info("push %s: %d member(s) over 30/min or 1000/h, deferring", push_id, len(deferred))
+            tally.deferred.update(deferred)
+        ready = [u for u in batch if not waits[u]]
+        claimed = set(self._ledger.claim(push_id, [f"user:{u}" for u in ready], msgtype))
+        tally.skipped += [u for u in ready if f"user:{u}" not in claimed]     # claimed by another worker
+        return [u for u in ready if f"user:{u}" in claimed]
+
+    def _call(self, line: CallLine, users: list[str], payloads: list[dict]) -> "_Call":
+        """On the call line's thread: every part to these members, stopping at the first error."""
+        answers: list[dict] = []
+        for payload in payloads:
+            try:
+                answers.append(self._app.send_message(users, payload))
+            except WeComError as exc:
+                if exc.retryable and not answers:
+                    line.stop()     # nothing of this batch went out: the job's retry sends it and the rest
+                return _Call(answers, exc)
+        return _Call(answers)
+
+    def _settle(self, push_id: str, users: list[str], future: Future, total: int, tally: "_Tally") -> None:
+        """Record what one batch's call did (raises a retryable error when nothing went out)."""
+        call = future.result()
+        claimed = [f"user:{u}" for u in users]
+        if call.error is not None:
+            self._record_error(push_id, claimed, call.error, len(call.answers), total)
+            tally.failed += users
+            return
+        invalid = {u for u in str(call.answers[0].get("invaliduser") or "").split("|") if u}
         ok = [u for u in users if u not in invalid]
         self._ledger.mark_sent(push_id, [f"user:{u}" for u in ok])
+        tally.sent += ok
         bad = [u for u in users if u in invalid]
         if bad:
             log.error("push %s: WeCom reported %d invalid user(s), e.g. %s", push_id, len(bad), bad[0])
             self._ledger.mark_failed(push_id, [f"user:{u}" for u in bad], None,
                                      "invaliduser: unknown or outside the app's visible range")
-        return ok, bad, lost
+            tally.failed += bad
 
     # -- errors ----------------------------------------------------------------------------------
 
@@ -252,6 +343,22 @@ class Messenger:
             payload = _common_payload(part, mentions=False)
         return {**payload, "safe": 0, "enable_duplicate_check": 1}
 
+    def _conversation_media(self, part: Message, sender: ConversationSender, upload_limits: Sequence[Limit]) -> str:
+        """The bot's media id for a voice, image or file part: stored, else uploaded within the bot's limits."""
+        filename = part.filename if isinstance(part, (File, Voice)) else _image_name(part.data)
+
+        def upload(data: bytes) -> str:
+            now = self._now().timestamp()
+            wait = acquire_many(self._redis, upload_limits, ["media"], now=now)["media"] if upload_limits else 0
+            if wait:
+                raise _UploadLater(now + wait)
+            return sender.upload_media(part.msgtype, filename, data)
+
+        if isinstance(part, Voice):
+            return self._voice_media_id(part, sender.media_target, upload)
+        return stored_media_id(part.data, upload, target=f"{sender.media_target}:{part.msgtype}", now=self._now(),
+                               redis=self._redis)
+
     def _voice_media_id(self, part: Voice, target: str, upload: Callable[[bytes], str]) -> str:
         """Reuse the media id of a clip uploaded before (WeCom keeps it 3 days): a push of the same
         clip to the next batch, or next week, does not upload again."""
@@ -279,6 +386,20 @@ def _common_payload(part: Message, *, mentions: bool) -> dict:
     raise TypeError(f"cannot render {type(part).__name__}")
 
 
+def _conversation_parts(message: Message) -> list[str | Message]:
+    """Markdown bodies for ``aibot_send_msg`` (≤20480 bytes each), or the voice, image or file itself."""
+    if isinstance(message, (Voice, Image, File)):
+        return [message]
+    if isinstance(message, (Text, Markdown)):
+        content = message.content
+    elif isinstance(message, News):
+        content = "\n\n".join(f"[{a.title}]({a.url})" + (f"\n{a.description}" if a.description else "")
+                                for a in message.articles)
+    else:
+        return []
+    return split_text(content, CONVERSATION_MARKDOWN_LIMIT)
+
+
 def _too_long(parts: list[Message], limits: Sequence[Limit]) -> str:
     fit = min(lim.limit for lim in limits)
     return f"message too long: {len(parts)} parts, but at most {fit} fit in one rate-limit window"
@@ -291,3 +412,33 @@ def _image_name(data: bytes) -> str:
 def _digest(key: str) -> str:
     """Rate-limit subject for a webhook: a hash, so the key itself never appears in Redis keys."""
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+class _UploadLater(Exception):
+    """The bot's upload windows are full: the conversation is deferred to ``at`` (epoch seconds)."""
+
+    def __init__(self, at: float):
+        super().__init__(at)
+        self.at = at
+
+
+@dataclass
+class _Call:
+    """What one batch's call did: the answers of the parts that went out, and the error that stopped it."""
+
+    answers: list[dict]
+    error: WeComError | None = None
+
+
+@dataclass
+class _Tally:
+    """One ``send_to_members`` call's outcome, filled in batch by batch."""
+
+    checked_at: float
+    sent: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    deferred: dict[str, float] = field(default_factory=dict)
+
+    def result(self) -> SendResult:
+        return SendResult(tuple(self.sent), tuple(self.skipped), tuple(self.failed), self.deferred, self.checked_at)

@@ -50,7 +50,7 @@ def deliver_to_members(*, push_id: str, userids: list[str], message: dict) -> di
         RetryableWeComError: nothing went out for some members; RQ retries the job.
     """
     result = get_messenger().send_to_members(push_id, userids, Message.from_dict(message))
-    _reschedule(result, lambda ids, at, job_id: get_jobs().enqueue(
+    reschedule_deferred(result, lambda ids, at, job_id: get_jobs().enqueue(
         deliver_to_members, job_id=job_id, queue=OUTBOX, at=at, on_failure=record_exhausted_retries,
         push_id=push_id, userids=sorted(ids), message=message), "members", push_id)
     return result.summary()
@@ -64,7 +64,7 @@ def deliver_to_group(*, push_id: str, chat: str, message: dict) -> dict:
         RetryableWeComError: nothing went out; RQ retries the job.
     """
     result = get_messenger().send_to_group(push_id, chat, Message.from_dict(message))
-    _reschedule(result, lambda ids, at, job_id: get_jobs().enqueue(
+    reschedule_deferred(result, lambda ids, at, job_id: get_jobs().enqueue(
         deliver_to_group, job_id=job_id, queue=OUTBOX, at=at, on_failure=record_exhausted_retries,
         push_id=push_id, chat=chat, message=message), "group", push_id)
     return result.summary()
@@ -74,12 +74,24 @@ def deliver_to_group(*, push_id: str, chat: str, message: dict) -> dict:
 
 def enqueue_to_members(push_id: str, userids: Iterable[str], message: Message | dict, *,
                        at: datetime | None = None) -> Enqueued:
-    """Queue one push to members (now, or at ``at``); a second call for the same push and ids is a no-op."""
+    """Queue one push to members (now, or at ``at``); a second call for the same push and ids is a no-op.
+
+    A unit with no app API but a smart bot's long connection reaches each member in his one-to-one
+    conversation instead (``bot.longconn.outbound``).
+    """
     ids = sorted(set(userids))
     body = message.to_dict() if isinstance(message, Message) else dict(message)
+    if _through_conversations(current_app.config):
+        from bot.longconn.outbound import enqueue_to_member_conversations
+
+        return enqueue_to_member_conversations(push_id, ids, body, at=at)
     return get_jobs().enqueue(deliver_to_members, job_id=job_id("members", push_id, *ids), queue=OUTBOX,
                               on_failure=record_exhausted_retries,
                               at=at, push_id=push_id, userids=ids, message=body)
+
+
+def _through_conversations(config) -> bool:
+    return not config.get("WECOM_AGENT_ID") and bool(config.get("WECOM_BOT_ID"))
 
 
 def enqueue_to_group(push_id: str, chat: str, message: Message | dict, *,
@@ -122,7 +134,7 @@ def job_id(kind: str, push_id: str, *parts: str) -> str:
 
 # -- deferring -----------------------------------------------------------------------------------
 
-def _reschedule(result: SendResult, enqueue: Callable[[list[str], datetime, str], Enqueued],
+def reschedule_deferred(result: SendResult, enqueue: Callable[[list[str], datetime, str], Enqueued],
                 kind: str, push_id: str) -> None:
     """Enqueue one job per retry slot for the deferred recipients.
 

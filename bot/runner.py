@@ -19,7 +19,7 @@ from pathlib import Path
 import content_packs
 from bot.config import DEMO_GROUP_NAME, PROJECT_ROOT, ConfigError, load_settings
 
-STOP_ORDER = ("cron", "web", "worker", "valkey")
+STOP_ORDER = ("longconn", "standin-longconn", "cron", "web", "worker", "valkey")
 GRACE_SECONDS = 10
 _PR_SET_PDEATHSIG = 1
 
@@ -92,7 +92,18 @@ def _roles(settings: dict) -> dict[str, list[str]]:
         "worker": [python, "-m", "rq.cli", "worker", "--with-scheduler", "--url", redis_url,
                    "--worker-class", "jobs.worker.AppWorker", "outbox", "default"],
         "cron": [python, "-m", "rq.cli", "cron", "--url", redis_url, "jobs/cron.py"],
+        **_longconn_roles(settings),
     }
+
+
+def _longconn_roles(settings: dict) -> dict[str, list[str]]:
+    """The long connection when WECOM_BOT_ID/SECRET are set; in demo mode its local stand-in first."""
+    if not settings.get("WECOM_BOT_ID"):
+        return {}
+    roles = {}
+    if settings.get("LONGCONN_STANDIN"):
+        roles["standin-longconn"] = [sys.executable, "-m", "bot", "standin-longconn"]
+    return {**roles, "longconn": [sys.executable, "-m", "bot", "longconn"]}
 
 
 def _spawn(command: list[str], env: dict) -> subprocess.Popen:
@@ -257,10 +268,12 @@ def _banner(settings: dict) -> None:
         lines += [
             "  未配置企业微信凭据：使用本地企业微信替身和示范单位（水库管理所）。",
             "  No WeCom credentials: using the local WeCom stand-in and the demo reservoir office.",
+            f"  在浏览器里试用（选成员、群聊、单聊、快进时间）/ try it in the browser: http://127.0.0.1:{port}/simulator/",
             f"  替身记录的推送 / pushes recorded by the stand-in: http://127.0.0.1:{port}/standin/messages",
             "  在另一个终端里以成员身份说话 / talk to the bot from another terminal:",
             f"    .venv/bin/python -m bot say --as zhangwei --group 打卡 今天学习了防汛应急预案   ({DEMO_GROUP_NAME})",
             "    .venv/bin/python -m bot say --as zhangwei 我的          (一对一 / one-to-one)",
             "    .venv/bin/python -m bot say --as admin 帮助",
+            "    .venv/bin/python -m bot say --longconn --as zhangwei 我的   (长连接 / long connection)",
         ]
     print("\n".join(lines), flush=True)

@@ -27,6 +27,7 @@ from bot.config import DEMO_GROUP_ID, DEMO_GROUP_NAME, DEMO_GROUP_WEBHOOKS, Conf
 
 MENTION = "@思政助手 "
 CALLBACK_TIMEOUT = 5         # WeCom gives up on a callback after 5 s and sends it again
+LONGCONN_TIMEOUT = 12        # the stand-in waits up to 8 s for the bot's answer on the socket
 POLL_INTERVAL = 0.3          # between reads of the stand-in's message log
 STREAM_REFRESH_INTERVAL = 0.5
 STREAM_BUDGET = 10           # seconds to keep asking for an unfinished smart-bot stream
@@ -77,6 +78,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--name", help="From/Name for the robot channel (default: demo roster, else userid)")
     parser.add_argument("--wait", type=float, default=3.0, help="seconds to watch for pushes (default 3)")
     parser.add_argument("--raw", action="store_true", help="also print the decrypted reply as sent")
+    parser.add_argument("--longconn", action="store_true",
+                        help="经长连接替身说话 / speak through the long-connection stand-in (demo with WECOM_BOT_ID)")
     parser.add_argument("text", nargs="+", help="消息内容, e.g. 打卡 今天学习了防汛知识")
     return parser
 
@@ -86,6 +89,8 @@ def _run(args: argparse.Namespace) -> int:
         settings = load_settings()
     except ConfigError as exc:
         raise ClientError(f"配置有误 / configuration error: {exc}") from None
+    if args.longconn:
+        return _say_longconn(f"http://127.0.0.1:{settings['PORT']}", args)
     channel = args.channel or ("robot" if args.group else "app")
     if channel == "app" and args.group:
         raise ClientError("自建应用只收一对一消息，请去掉 --group 或改用 --channel robot|aibot "
@@ -95,11 +100,11 @@ def _run(args: argparse.Namespace) -> int:
     target = Target(base=f"http://127.0.0.1:{settings['PORT']}", channel=channel, user=args.user, group=args.group,
                     chat=chat, chat_names=frozenset({chat} | {k for k, v in hooks.items() if v == hooks.get(chat)}))
     since = _last_push_id(target.base)
-    name = args.name or (_demo_name(args.user) if settings.get("DEMO_MODE") else None) or args.user
-    plaintext = _callback_plaintext(target, " ".join(args.text), name=name, settings=settings)
+    name = args.name or (demo_name(args.user) if settings.get("DEMO_MODE") else None) or args.user
+    plaintext = callback_plaintext(target, " ".join(args.text), name=name, settings=settings)
     where = f"群「{DEMO_GROUP_NAME if target.chat == DEMO_GROUP_ID else target.chat}」" if target.group else "单聊"
     print(f"发送：{args.user}（{name}）在{where}经 {channel} 说：{' '.join(args.text)}")
-    session = _Session(target, settings)
+    session = CallbackSession(target, settings)
     reply = session.post(plaintext)
     reply = session.finish_stream(reply, msgid=json.loads(plaintext)["msgid"]) if channel == "aibot" else reply
     _print_reply(reply, raw=args.raw)
@@ -110,7 +115,7 @@ def _run(args: argparse.Namespace) -> int:
 
 # ---- the callback, as WeCom would build it ----
 
-def _callback_plaintext(target: Target, text: str, *, name: str, settings: dict) -> str:
+def callback_plaintext(target: Target, text: str, *, name: str, settings: dict) -> str:
     chattype = "group" if target.group else "single"
     content = MENTION + text if target.group and target.channel != "app" else text
     msgid = uuid.uuid4().hex
@@ -143,7 +148,7 @@ def _cdata(value) -> str:
     return "<![CDATA[" + str(value).replace("]]>", "]]]]><![CDATA[>") + "]]>"
 
 
-class _Session:
+class CallbackSession:
     """Encrypts callbacks for one channel and opens the bot's passive replies."""
 
     def __init__(self, target: Target, settings: dict):
@@ -254,6 +259,33 @@ def _print_reply(reply: str | None, *, raw: bool) -> None:
         print(_indent(reply))
 
 
+def _say_longconn(base: str, args: argparse.Namespace) -> int:
+    """Speak through the long-connection stand-in and print what the bot answered on the socket."""
+    text = " ".join(args.text)
+    print(f"发送：{args.user} 经长连接{'在群 ' + args.chat if args.group else '单聊'}说：{text}")
+    for reply in say_over_longconn(base, args.user, text, chat=args.chat if args.group else None) \
+            or ["（没有回复 / no reply）"]:
+        print("机器人回复：")
+        print(_indent(reply))
+    return EXIT_OK
+
+
+def say_over_longconn(base: str, user: str, text: str, *, chat: str | None = None) -> list[str]:
+    """``POST /standin/longconn/messages``: the bot's answers (markdown) to ``text`` from ``user``,
+    one-to-one or in group ``chat``.
+
+    Raises:
+        ClientError: the stand-in or the bot's long connection is not running.
+    """
+    body = {"userid": user, "text": text, **({"chatid": chat, "chattype": "group"} if chat else {})}
+    response = _http("POST", f"{base}/standin/longconn/messages", json=body, timeout=LONGCONN_TIMEOUT)
+    answer = response.json() if response.headers.get("Content-Type", "").startswith("application/json") else {}
+    if response.status_code != 200:
+        raise ClientError(f"长连接替身没有转达 / the long-connection stand-in refused: "
+                          f"{answer.get('error') or response.status_code}")
+    return list(answer.get("replies") or [])
+
+
 def _indent(text: str) -> str:
     return "\n".join("  " + line for line in str(text).splitlines() or [""])
 
@@ -299,7 +331,7 @@ def _standin_json(base: str, path: str, params: dict | None = None):
         return None
 
 
-def _demo_name(user: str) -> str | None:
+def demo_name(user: str) -> str | None:
     """The member's name from the demo roster (工号, 姓名 columns), as WeCom would put it in From/Name."""
     path = DEMO_ROSTER
     if path is None:

@@ -32,7 +32,7 @@ def timer_job_id(quiz_id: str, index: int) -> str:
 def start_timer(*, channel: str, chat_id: str, userid: str, quiz_id: str, index: int, seconds: int,
                 in_group: bool) -> Enqueued:
     """Schedule the time-out of question ``index`` of a quiz ``seconds`` from now (once per question)."""
-    # real time, not the app clock: the RQ scheduler runs on real time (cf. bot.outbox._reschedule)
+    # real time, not the app clock: the RQ scheduler runs on real time (cf. bot.outbox.reschedule_deferred)
     at = datetime.now(timezone.utc) + timedelta(seconds=seconds)
     return get_jobs().enqueue(time_out_question, job_id=timer_job_id(quiz_id, index), at=at, channel=channel,
                               chat_id=chat_id, userid=userid, quiz_id=quiz_id, index=index, in_group=in_group)

@@ -21,8 +21,6 @@ from bot.outgoing import File, Image, Message, Text
 from bot.tasks import app_job
 from bot.wecom.errors import WeComError
 from handlers._services import reports
-from handlers._services.report_charts import COMBINED, chart_pngs
-from handlers._services.report_workbook import workbook_bytes
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +57,8 @@ def send_chart(*, userid: str, month: str, department: str | None, group_chat: s
     if report is None:
         return 0
     progress(20)
+    from handlers._services.report_charts import COMBINED, chart_pngs    # matplotlib: only where charts are drawn
+
     images = chart_pngs(report, on_progress=lambda p: progress(round((20 + 0.75 * p) / 10) * 10))
     caption = Text(CHART_CAPTION.format(title=report.title, as_of=report.as_of))
     _send_all(push_id, userid, group_chat, [caption, Image(images[COMBINED])])
@@ -76,6 +76,8 @@ def send_workbook(*, userid: str, month: str, department: str | None, requested_
     if report is None:
         return 0
     progress(50)
+    from handlers._services.report_workbook import workbook_bytes       # openpyxl: only where workbooks are made
+
     data = workbook_bytes(report)
     progress(90)
     caption = Text(WORKBOOK_CAPTION.format(title=report.title, as_of=report.as_of))

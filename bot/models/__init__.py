@@ -25,6 +25,7 @@ from bot.models.quiz import QuizAnswer, ReviewCard  # noqa: E402
 from bot.models.pushes import ItemReceipt, MemberPreference, Push, PushFeedback  # noqa: E402
 from bot.models.activities import Activity, ActivityRegistration  # noqa: E402
 from bot.models.surveys import Feedback, SurveyAnswer, SurveyResponse  # noqa: E402
+from bot.models.bindings import SenderBinding  # noqa: E402
 
 __all__ = ["Base", "AuditEntry", "CheckIn", "Delivery", "ItemReceipt", "Leave", "Member", "MemberPreference", "OrgUnit",
            "Push", "PushFeedback", "QuizAnswer", "ReviewCard", "RoleGrant", "StudyLog", "TargetLetterConfirmation",

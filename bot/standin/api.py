@@ -9,13 +9,15 @@ import functools
 import json
 import time
 from typing import Callable
+from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from bot.standin import codes, records, scenario, service, store
+from bot.standin import codes, longconn_http, records, scenario, service, store
 from bot.standin.media import content_type
 
 bp = Blueprint("standin_api", __name__)
+bp.register_blueprint(longconn_http.bp)     # POST /standin/longconn/messages (not a WeCom API)
 
 MAX_REQUEST_BYTES = 25 * 1024 * 1024     # a 20 MB file plus multipart overhead
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
@@ -170,7 +172,9 @@ def media_get() -> dict | Response:
 def media_response(found: store.Media) -> Response:
     """Serve stored media bytes the way media/get does."""
     response = Response(found.data, mimetype=content_type(found.kind, found.data))
-    response.headers.set("Content-Disposition", "attachment", filename=found.filename)
+    # a Chinese file name goes in filename* (RFC 6266); filename keeps an ASCII stand-in for old clients
+    plain = found.filename.encode("ascii", "replace").decode("ascii").replace("?", "_").replace('"', "_")
+    response.headers["Content-Disposition"] = f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(found.filename)}"
     return response
 
 

@@ -22,11 +22,13 @@ RENEW_AFTER = timedelta(days=2, hours=12)
 
 
 def media_id_for(clip: AmrClip, upload: Callable[[bytes], str], *, target: str, now: datetime,
-                 redis: Redis | None = None) -> str:
+                 redis: Redis | None = None, check: bool = True) -> str:
     """A WeCom media id for ``clip`` usable by ``target``: the stored one if young enough, else a new upload.
 
     ``target`` names where the id is valid: ``"app"``, or ``"robot:<digest of the webhook key>"``
-    (never the raw key — it is a credential). ``now`` is an aware datetime from the injected clock.
+    (never the raw key — it is a credential), or ``"aibot:<bot id>"`` for the smart bot's long-connection
+    uploads. ``now`` is an aware datetime from the injected clock. ``check=False`` skips the voice checks
+    (``stored_media_id``).
 
     Raises:
         VoiceError: the clip is not valid AMR, over 2 MB or over 60 s (checked before uploading).
@@ -36,11 +38,19 @@ def media_id_for(clip: AmrClip, upload: Callable[[bytes], str], *, target: str, 
     stored = _read(redis.get(key))
     if stored is not None and timedelta(0) <= now - stored[1] < RENEW_AFTER:
         return stored[0]
-    check_voice(clip.data)
+    if check:
+        check_voice(clip.data)
     media_id = upload(clip.data)
     record = {"media_id": media_id, "uploaded_at": now.isoformat()}
     redis.set(key, json.dumps(record), ex=MEDIA_LIFETIME)
     return media_id
+
+
+def stored_media_id(data: bytes, upload: Callable[[bytes], str], *, target: str, now: datetime,
+                    redis: Redis | None = None) -> str:
+    """``media_id_for`` for media that is not a voice clip (an image or file sent to many conversations):
+    the same cache and renewal, without the AMR checks. ``target`` should name the media type too."""
+    return media_id_for(AmrClip(data, 0.0, ""), upload, target=target, now=now, redis=redis, check=False)
 
 
 def _read(raw: bytes | None) -> tuple[str, datetime] | None:

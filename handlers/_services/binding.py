@@ -1,0 +1,89 @@
+"""Binding a long-connection sender id to a roster member: ask once, request, admin decides (no chat text here)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import org
+from bot.models import Member
+from bot.models.bindings import BindingStatus, SenderBinding
+
+ASKED, PENDING, CONFIRMED, REJECTED = (s.value for s in BindingStatus)
+
+
+class Requested(str, Enum):
+    OK = "ok"                     # now pending an admin's decision
+    SAME = "same"                 # this very request is already pending
+    NOT_ON_ROSTER = "not_on_roster"
+    TAKEN = "taken"               # another account is already bound to that member
+
+
+@dataclass(frozen=True)
+class Pending:
+    binding: SenderBinding
+    name: str
+
+
+def first_contact(session: Session, external_id: str, now: datetime) -> SenderBinding | None:
+    """Record that the sender was told how to bind; None when they had been told (or asked) before."""
+    binding = session.get(SenderBinding, external_id)
+    if binding is not None:
+        return None
+    binding = SenderBinding(external_id=external_id, status=ASKED, asked_at=now, decided_by="")
+    session.add(binding)
+    return binding
+
+
+def find(session: Session, external_id: str) -> SenderBinding | None:
+    return session.get(SenderBinding, external_id)
+
+
+def request(session: Session, external_id: str, userid: str, now: datetime) -> Requested:
+    """The sender asks to be ``userid``; nothing changes unless that member exists and is free."""
+    if org.find_member(session, userid) is None:
+        return Requested.NOT_ON_ROSTER
+    if _confirmed_for(session, userid, other_than=external_id):
+        return Requested.TAKEN
+    binding = session.get(SenderBinding, external_id)
+    if binding is None:
+        binding = SenderBinding(external_id=external_id, status=ASKED, asked_at=now, decided_by="")
+        session.add(binding)
+    elif binding.status == PENDING and binding.userid == userid:
+        return Requested.SAME
+    binding.userid, binding.status, binding.requested_at = userid, PENDING, now
+    binding.decided_at, binding.decided_by = None, ""
+    return Requested.OK
+
+
+def pending(session: Session) -> list[Pending]:
+    """Requests waiting for an admin, oldest first, with the requested member's roster name."""
+    rows = session.execute(
+        select(SenderBinding, Member.name).join(Member, Member.userid == SenderBinding.userid)
+        .where(SenderBinding.status == PENDING).order_by(SenderBinding.requested_at, SenderBinding.external_id))
+    return [Pending(binding, name) for binding, name in rows]
+
+
+def pending_for(session: Session, userid: str, external_id: str | None = None) -> list[SenderBinding]:
+    query = select(SenderBinding).where(SenderBinding.status == PENDING, SenderBinding.userid == userid)
+    if external_id:
+        query = query.where(SenderBinding.external_id == external_id)
+    return list(session.scalars(query.order_by(SenderBinding.requested_at)))
+
+
+def decide(binding: SenderBinding, *, confirm: bool, by: str, now: datetime) -> None:
+    binding.status = CONFIRMED if confirm else REJECTED
+    binding.decided_at, binding.decided_by = now, by
+
+
+def is_taken(session: Session, userid: str, external_id: str) -> bool:
+    return _confirmed_for(session, userid, other_than=external_id)
+
+
+def _confirmed_for(session: Session, userid: str, *, other_than: str) -> bool:
+    return session.scalar(select(SenderBinding.external_id).where(
+        SenderBinding.userid == userid, SenderBinding.status == CONFIRMED,
+        SenderBinding.external_id != other_than)) is not None
