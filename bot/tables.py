@@ -11,8 +11,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
 _XLSX_MAGIC, _XLS_MAGIC = b"PK\x03\x04", b"\xd0\xcf\x11\xe0"
@@ -129,6 +127,10 @@ def _match_columns(cells: list[str], spec: HeaderSpec) -> dict[int, str]:
 
 
 def _read_xlsx(data: bytes, *, clean: Callable[[Any], str], error: type[Exception]) -> list[list[str]]:
+    # imported here: openpyxl pulls in numpy and Pillow, which the web workers must not carry
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:

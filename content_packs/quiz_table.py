@@ -6,10 +6,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-
 from bot import tables
 from content_packs.answers import LETTERS, AnswerError, fold, parse_truth
 from content_packs.quiz_drafts import DIFFICULTY_LABELS, TYPE_LABELS, Draft, parse_difficulty, parse_type, split_topics
@@ -75,6 +71,11 @@ def table_drafts(table: list[list[str]]) -> list[Draft]:
 
 def write_xlsx(questions: Iterable[Question], path: Path, *, sheet_title: str) -> None:
     """Write questions in the authors' form, ready to review in Excel and import again."""
+    # imported here: openpyxl pulls in numpy and Pillow, which the web workers must not carry
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = sheet_title[:31]

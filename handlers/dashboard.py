@@ -7,7 +7,7 @@ from bot.dashboard import signin
 from bot.dashboard.source import ReportSource, install
 from bot.messages import Reply
 from bot.router import CommandGroup
-from handlers._services import report_charts, report_workbook, reports
+from handlers._services import reports
 
 group = CommandGroup("dashboard", title="看板")
 
@@ -18,10 +18,23 @@ def install_reports(app) -> None:
         scope_for=reports.report_scope_for,
         period=lambda text, today: reports.month_period(text, today=today),
         report=lambda session, scope, period, unit: reports.monthly_report(session, scope, period, department=unit),
-        charts=report_charts.chart_pngs,
-        workbook=report_workbook.workbook_bytes,
+        charts=_chart_pngs,
+        workbook=_workbook_bytes,
         refusal=reports.ReportError,
     ))
+
+
+# matplotlib and openpyxl are imported on first use: the web workers that answer callbacks never need them
+def _chart_pngs(report, **kwargs):
+    from handlers._services.report_charts import chart_pngs
+
+    return chart_pngs(report, **kwargs)
+
+
+def _workbook_bytes(report):
+    from handlers._services.report_workbook import workbook_bytes
+
+    return workbook_bytes(report)
 
 
 @group.command("看板", aliases=("报表看板", "数据看板", "dashboard"), role=Role.LEADER, where=Where.SINGLE,

@@ -4,9 +4,6 @@ from __future__ import annotations
 import io
 import wave
 
-import av
-from av.error import FFmpegError
-
 
 class NotPlayable(ValueError):
     """The bytes are not an AMR file PyAV can decode."""
@@ -18,6 +15,9 @@ def amr_to_wav(data: bytes) -> bytes:
     Raises:
         NotPlayable: the bytes do not decode as AMR.
     """
+    import av     # FFmpeg only when a voice is played, not in every web worker
+    from av.error import FFmpegError
+
     pcm = bytearray()
     rate = 8000
     try:

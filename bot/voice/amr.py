@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import io
 
-import av
-
 from bot.voice.engine import Speech, VoiceError
 
 HEADER = b"#!AMR\n"
@@ -23,6 +21,8 @@ _FRAME_BYTES = {0: 13, 1: 14, 2: 16, 3: 18, 4: 20, 5: 21, 6: 27, 7: 32, 8: 6, 15
 
 def encode_amr(speech: Speech) -> bytes:
     """AMR-NB 8 kHz mono bytes (with the ``#!AMR`` header) for ``speech``; FFmpeg resamples from any rate."""
+    import av     # FFmpeg (about 16 MB) only where voice is encoded: the worker, never the web workers
+
     frame = av.AudioFrame(format="s16", layout="mono", samples=len(speech.samples) // 2)
     frame.planes[0].update(speech.samples)
     frame.sample_rate = speech.sample_rate

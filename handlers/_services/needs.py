@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
-import jieba.analyse
 import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -77,8 +76,12 @@ def load_topics(path: Path = TOPICS) -> dict[str, str]:
 
 
 @functools.cache
-def _extractors() -> tuple[jieba.analyse.TFIDF, jieba.analyse.TextRank]:
-    """Our own extractor objects, so the stop words do not change jieba's module-level defaults."""
+def _extractors() -> tuple:
+    """Our own extractor objects (jieba.analyse.TFIDF, TextRank), so the stop words do not change jieba's
+    module-level defaults. Imported here, in the worker's job: importing jieba.analyse loads its IDF table
+    and part-of-speech dictionary (about 80 MB) that the web workers never use."""
+    import jieba.analyse
+
     nlp.load()
     tfidf, textrank = jieba.analyse.TFIDF(), jieba.analyse.TextRank()
     tfidf.set_stop_words(str(STOP_WORDS))
