@@ -11,8 +11,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
-from collections import deque
-from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Callable, Iterable, Mapping, Protocol, Sequence
@@ -20,9 +18,8 @@ from typing import Callable, Iterable, Mapping, Protocol, Sequence
 from redis import Redis
 from sqlalchemy.orm import Session
 
-from bot.call_line import NOT_RUN, CallLine
 from bot.ledger import Ledger
-from bot.sqlutil import chunks
+from bot.member_batches import MemberBatches, Tally
 from bot.outgoing import APP, GROUP, File, Image, Markdown, Message, News, Text, Voice, split_message, split_text
 from bot.ratelimit import WEBHOOK_LIMITS, Limit, acquire_many, member_limits
 from bot.voice import AmrClip, VoiceError, check_voice, media_id_for
@@ -31,7 +28,6 @@ from bot.wecom.errors import WeComError
 
 log = logging.getLogger(__name__)
 
-MAX_USERS_PER_CALL = 1000       # touser ids per message/send
 CONVERSATION_MARKDOWN_LIMIT = 20480   # bytes, aibot_send_msg markdown (wecom-longconn.md §7)
 
 
@@ -147,7 +143,7 @@ class Messenger:
         """Send ``message`` to each member once, ≤1000 per call; members over their limits wait.
 
         Batches go out one call at a time; while one is in flight the next is booked (rate limits,
-        ledger claim) and the previous one settled (marked sent), see ``bot.call_line``.
+        ledger claim) and the previous one settled (marked sent), see ``bot.member_batches``.
         """
         ids = list(dict.fromkeys(u.strip() for u in userids if u and u.strip()))
         pending = self._ledger.unsent(push_id, [f"user:{u}" for u in ids])
@@ -172,9 +168,11 @@ class Messenger:
             failed = {r.removeprefix("user:") for r in claimed}
             return SendResult(skipped=(*skipped, *(u for u in todo if u not in failed)),
                               failed=tuple(u for u in todo if u in failed))
-        tally = _Tally(checked_at=self._now().timestamp(), skipped=skipped)
-        self._send_in_batches(push_id, todo, message.msgtype, payloads, limits, tally)
-        return tally.result()
+        tally = Tally(checked_at=self._now().timestamp(), skipped=skipped)
+        batches = MemberBatches(ledger=self._ledger, redis=self._redis, app=self._app, record_error=self._record_error)
+        batches.send(push_id, todo, message.msgtype, payloads, limits, tally)
+        return SendResult(tuple(tally.sent), tuple(tally.skipped), tuple(tally.failed), tally.deferred,
+                          tally.checked_at)
 
     def send_to_conversation(self, push_id: str, chatid: str, message: Message, sender: ConversationSender, *,
                              limits: Sequence[Limit], chat_type: int | None = None,
@@ -223,73 +221,6 @@ class Messenger:
                 return SendResult(failed=(chatid,), checked_at=now)
         self._ledger.mark_sent(push_id, [recipient])
         return SendResult(sent=(chatid,), checked_at=now)
-
-    # -- members, in batches ---------------------------------------------------------------------
-
-    def _send_in_batches(self, push_id: str, todo: list[str], msgtype: str, payloads: list[dict],
-                         limits: Sequence[Limit], tally: "_Tally") -> None:
-        in_flight: deque[tuple[list[str], Future]] = deque()
-        with CallLine() as line:
-            try:
-                for batch in chunks(todo, MAX_USERS_PER_CALL):
-                    users = self._book(push_id, batch, msgtype, limits, len(payloads), tally)
-                    if users:
-                        in_flight.append((users, line.submit(self._call, line, users, payloads)))
-                    while len(in_flight) > 1:
-                        self._settle(push_id, *in_flight.popleft(), len(payloads), tally)
-                while in_flight:
-                    self._settle(push_id, *in_flight.popleft(), len(payloads), tally)
-            except BaseException:
-                line.stop()
-                for users, future in in_flight:     # booked but never sent: the retry sends them
-                    if future.result() is NOT_RUN:
-                        self._ledger.release(push_id, [f"user:{u}" for u in users])
-                raise
-
-    def _book(self, push_id: str, batch: list[str], msgtype: str, limits: Sequence[Limit], cost: int,
-              tally: "_Tally") -> list[str]:
-        """Take the batch's rate-limit slots and claim it in the ledger; returns the members now ours."""
-        now = tally.checked_at
-        waits = acquire_many(self._redis, limits, batch, now=now, cost=cost)
-        deferred = {u: now + waits[u] for u in batch if waits[u]}
-        if deferred:
-            log.info("push %s: %d member(s) over 30/min or 1000/h, deferring", push_id, len(deferred))
-            tally.deferred.update(deferred)
-        ready = [u for u in batch if not waits[u]]
-        claimed = set(self._ledger.claim(push_id, [f"user:{u}" for u in ready], msgtype))
-        tally.skipped += [u for u in ready if f"user:{u}" not in claimed]     # claimed by another worker
-        return [u for u in ready if f"user:{u}" in claimed]
-
-    def _call(self, line: CallLine, users: list[str], payloads: list[dict]) -> "_Call":
-        """On the call line's thread: every part to these members, stopping at the first error."""
-        answers: list[dict] = []
-        for payload in payloads:
-            try:
-                answers.append(self._app.send_message(users, payload))
-            except WeComError as exc:
-                if exc.retryable and not answers:
-                    line.stop()     # nothing of this batch went out: the job's retry sends it and the rest
-                return _Call(answers, exc)
-        return _Call(answers)
-
-    def _settle(self, push_id: str, users: list[str], future: Future, total: int, tally: "_Tally") -> None:
-        """Record what one batch's call did (raises a retryable error when nothing went out)."""
-        call = future.result()
-        claimed = [f"user:{u}" for u in users]
-        if call.error is not None:
-            self._record_error(push_id, claimed, call.error, len(call.answers), total)
-            tally.failed += users
-            return
-        invalid = {u for u in str(call.answers[0].get("invaliduser") or "").split("|") if u}
-        ok = [u for u in users if u not in invalid]
-        self._ledger.mark_sent(push_id, [f"user:{u}" for u in ok])
-        tally.sent += ok
-        bad = [u for u in users if u in invalid]
-        if bad:
-            log.error("push %s: WeCom reported %d invalid user(s), e.g. %s", push_id, len(bad), bad[0])
-            self._ledger.mark_failed(push_id, [f"user:{u}" for u in bad], None,
-                                     "invaliduser: unknown or outside the app's visible range")
-            tally.failed += bad
 
     # -- errors ----------------------------------------------------------------------------------
 
@@ -420,25 +351,3 @@ class _UploadLater(Exception):
     def __init__(self, at: float):
         super().__init__(at)
         self.at = at
-
-
-@dataclass
-class _Call:
-    """What one batch's call did: the answers of the parts that went out, and the error that stopped it."""
-
-    answers: list[dict]
-    error: WeComError | None = None
-
-
-@dataclass
-class _Tally:
-    """One ``send_to_members`` call's outcome, filled in batch by batch."""
-
-    checked_at: float
-    sent: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)
-    deferred: dict[str, float] = field(default_factory=dict)
-
-    def result(self) -> SendResult:
-        return SendResult(tuple(self.sent), tuple(self.skipped), tuple(self.failed), self.deferred, self.checked_at)
