@@ -96,6 +96,9 @@ def link(url: str, **overrides) -> LinkSettings:
 @pytest.fixture
 def bot(app, wecom):
     running = RunningBot(app, link(wecom.url)).start()
-    assert wecom.wait_for(lambda: wecom.live_connections == 1), "the bot did not subscribe"
+    # both ends agree: the fake has a subscribed connection and the client holds it (a loaded machine can
+    # let a test run between the two)
+    assert wecom.wait_for(lambda: wecom.live_connections == 1 and running.client is not None
+                          and running.client.connection is not None), "the bot did not subscribe"
     yield running
     running.stop()
