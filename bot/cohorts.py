@@ -15,10 +15,11 @@ from sqlalchemy.orm import Session
 
 from bot.models import Member, OrgUnit
 from bot.models.core import MemberStatus
-from bot.sqlutil import IN_CHUNK
+from bot.sqlutil import IN_CHUNK, chunks
 
 EXTENSION = "szzs.cohorts"
 DEFAULT_RULES = Path(__file__).with_name("cohorts.yaml")
+IN_LISTS = 4          # memberships of up to this many IN lists of members are looked up; more: one pass
 _TEXT_CONDITIONS = ("status", "post_category", "post", "department", "team")
 # pydantic's wording for the mistakes people make most when editing the file by hand
 _MESSAGES = {
@@ -144,9 +145,10 @@ class CohortRules:
         flags = [case((rule.when.clause(year=today.year), 1), else_=0) for rule in self.rules]
         query = select(Member.userid, *flags)
         wanted = set(userids)
-        if len(wanted) <= IN_CHUNK:
-            rows = session.execute(query.where(Member.userid.in_(wanted))) if wanted else []
-        else:                                 # most of the roster: one pass over it beats many IN lists
+        if len(wanted) <= IN_LISTS * IN_CHUNK:
+            parts = chunks(sorted(wanted))
+            rows = (row for part in parts for row in session.execute(query.where(Member.userid.in_(part))))
+        else:                                 # much of the roster: one pass over it beats many IN lists
             rows = (row for row in session.execute(query) if row[0] in wanted)
         names = self.names
         found = {}

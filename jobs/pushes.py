@@ -3,7 +3,7 @@
 ``fan_out`` turns one Push into outbox jobs: it resolves the audience, drops muted members, chooses
 each member's form (channel policy + his preference), renders each distinct (form, voice rate) once,
 and queues ``enqueue_to_members`` jobs of ≤ 5000 members sharing one rendered message (each job
-sends ≤ 1000 per call, booking the next call while one is in flight: ``bot.call_line``). Message
+sends ≤ 1000 per call, booking the next call while one is in flight: ``bot.member_batches``). Message
 ``n`` of the push has the ledger push id ``push-<id>-<n>``, so the ledger sends each message to each
 member at most once, however often the fan-out runs.
 

@@ -154,8 +154,10 @@ def test_the_sql_condition_selects_exactly_who_match_selects(app, tmp_path):
             assert by_python, f"{name} selects nobody in the demo roster: the comparison would prove nothing"
         everyone_in_any = {m.userid for m in members if rules.cohorts_of(m, today=today)}
         by_member = {m.userid: tuple(rules.cohorts_of(m, today=today)) for m in members}
-        # a few ids are looked up with IN; more than IN_CHUNK (here with ids on no roster) by one pass
-        for asked in (sorted(by_member)[:7], sorted(by_member) + [f"gone{n}" for n in range(IN_CHUNK)]):
+        # a few ids are looked up with IN lists; many (here with ids on no roster) by one pass
+        two_lists = sorted(by_member) + [f"gone{n}" for n in range(IN_CHUNK)]
+        many = sorted(by_member) + [f"gone{n}" for n in range(cohorts.IN_LISTS * IN_CHUNK)]
+        for asked in (sorted(by_member)[:7], two_lists, many):
             expected = {u: by_member[u] for u in asked if by_member.get(u)}
             assert rules.memberships(session, asked, today=today) == expected
         assert set(session.scalars(select(Member.userid).where(rules.clause(rules.names, today=today)))) == everyone_in_any
