@@ -44,7 +44,18 @@ COHORTS = (("青年", 1998, "工程运维"), ("调度管理", 1982, "调度管�
 def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="szzs-fanout-"))
     valkey, redis_url = _start_valkey(workdir)
-    standin, url = _start_standin(workdir, redis_url)
+    standin = None
+    try:
+        standin, url = _start_standin(workdir, redis_url)
+        return _measure(workdir, redis_url, url)
+    finally:                      # also on Ctrl-C or an error: no Valkey or stand-in left behind
+        for process in (standin, valkey):
+            if process is not None:
+                process.kill()
+                process.wait()
+
+
+def _measure(workdir: Path, redis_url: str, url: str) -> int:
     clock = FixedClock(datetime(2026, 11, 25, 9, 30, tzinfo=SHANGHAI))
     app = create_app(make_settings(workdir / "bot", WECOM_API_BASE=url, DATABASE_URL=f"sqlite:///{workdir}/b.sqlite",
                                    REDIS_URL=redis_url), redis=Redis.from_url(redis_url), clock=clock)
@@ -76,8 +87,6 @@ def main() -> int:
     print(f"API calls: {calls} {stats['calls']} (floor {floor_calls})")
     print(f"wall time: {wall:.2f} s; floor {floor:.2f} s ({floor_calls} calls × {LATENCY_MS} ms); "
           f"ratio {wall / floor:.2f}×")
-    standin.kill()
-    valkey.kill()
     return 0
 
 
