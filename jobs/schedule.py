@@ -26,6 +26,8 @@ class Entry:
     cron: str                  # in the unit's time zone (Asia/Shanghai)
     job: Callable              # called as job(due="<ISO minute>", **kwargs)
     kwargs: dict = field(default_factory=dict)
+    # a look at the present state (the failure alert): after a gap, only the last due minute is enqueued
+    latest_only: bool = False
 
 
 def entries() -> tuple[Entry, ...]:
@@ -39,7 +41,7 @@ def entries() -> tuple[Entry, ...]:
 
     reminder_at = current_app.config.get("CHECKIN_REMINDER_TIME", "16:30")
     return (
-        Entry("delivery-failure-alerts", "*/10 * * * *", alert_admins_of_failures),
+        Entry("delivery-failure-alerts", "*/10 * * * *", alert_admins_of_failures, latest_only=True),
         # every minute while an upcoming activity still has a reminder to send (day before, 30 min before)
         *activity_reminder_entries(Entry),
         # every day: the job itself skips weekends and holidays and runs on 调休 workdays
@@ -77,29 +79,35 @@ def tick() -> list[str]:
     window = timedelta(minutes=current_app.config.get("CRON_CATCH_UP_MINUTES", DEFAULT_CATCH_UP_MINUTES))
     last = redis.get(keys.CRON_LAST_TICK)
     start = now if last is None else max(datetime.fromisoformat(last.decode()) + timedelta(minutes=1), now - window)
+    scheduled = entries()                  # read once: activity and survey entries come from SQL
     enqueued = []
+    latest: dict[str, tuple[Entry, datetime]] = {}
     minute = start
     while minute <= now:
-        enqueued += _enqueue_due(redis, minute)
+        for entry in scheduled:
+            if not croniter.match(entry.cron, minute.replace(tzinfo=None)):
+                continue
+            if entry.latest_only:
+                latest[entry.name] = (entry, minute)
+            else:
+                enqueued += _enqueue_once(redis, entry, minute)
         minute += timedelta(minutes=1)
+    for entry, minute in latest.values():
+        enqueued += _enqueue_once(redis, entry, minute)
     redis.set(keys.CRON_LAST_TICK, now.isoformat())
     return enqueued
 
 
-def _enqueue_due(redis, minute: datetime) -> list[str]:
-    job_ids = []
-    for entry in entries():
-        if not croniter.match(entry.cron, minute.replace(tzinfo=None)):
-            continue
-        stamp = f"{minute:%Y%m%d%H%M}"
-        marker = keys.CRON_DONE.format(name=entry.name, minute=stamp)
-        if not redis.set(marker, 1, nx=True, ex=DONE_MARKER_TTL):
-            continue
-        try:
-            job_id = f"cron-{entry.name}-{stamp}"
-            get_jobs().enqueue(entry.job, job_id=job_id, due=minute.isoformat(), **entry.kwargs)
-        except Exception:
-            redis.delete(marker)     # the next tick tries again
-            raise
-        job_ids.append(job_id)
-    return job_ids
+def _enqueue_once(redis, entry: Entry, minute: datetime) -> list[str]:
+    """Enqueue ``entry`` for ``minute`` unless it was already (a Redis marker per entry and minute)."""
+    stamp = f"{minute:%Y%m%d%H%M}"
+    marker = keys.CRON_DONE.format(name=entry.name, minute=stamp)
+    if not redis.set(marker, 1, nx=True, ex=DONE_MARKER_TTL):
+        return []
+    job_id = f"cron-{entry.name}-{stamp}"
+    try:
+        get_jobs().enqueue(entry.job, job_id=job_id, due=minute.isoformat(), **entry.kwargs)
+    except Exception:
+        redis.delete(marker)     # the next tick tries again
+        raise
+    return [job_id]

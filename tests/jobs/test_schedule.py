@@ -46,15 +46,31 @@ def test_a_restarted_cron_that_lost_its_last_tick_does_not_repeat(queued_app, cl
     assert schedule.tick() == []
 
 
-def test_missed_minutes_are_caught_up_once(queued_app, clock):
+def every_ten_minutes(monkeypatch) -> None:
+    """One entry, every ten minutes, that wants each missed run (as a reminder does)."""
+    entry = schedule.Entry("every-ten", "*/10 * * * *", schedule.tick)
+    monkeypatch.setattr(schedule, "entries", lambda: (entry,))
+
+
+def test_missed_minutes_are_caught_up_once(queued_app, clock, monkeypatch):
+    every_ten_minutes(monkeypatch)
     clock.set(at(9, 31))
     schedule.tick()
     clock.set(at(10, 5))                       # the system was down from 9:32 to 10:04
-    assert schedule.tick() == [f"cron-delivery-failure-alerts-20261125{t}" for t in ("0940", "0950", "1000")]
+    assert schedule.tick() == [f"cron-every-ten-20261125{t}" for t in ("0940", "0950", "1000")]
     assert schedule.tick() == []
 
 
-def test_catch_up_is_limited_to_the_window(queued_app, clock):
+def test_after_a_gap_the_failure_alert_runs_once_for_the_last_due_minute(queued_app, clock):
+    clock.set(at(9, 31))
+    schedule.tick()
+    clock.set(at(10, 5))                       # it looks at what failed since the last alert: once is enough
+    assert schedule.tick() == ["cron-delivery-failure-alerts-202611251000"]
+    assert schedule.tick() == []
+
+
+def test_catch_up_is_limited_to_the_window(queued_app, clock, monkeypatch):
+    every_ten_minutes(monkeypatch)
     clock.set(at(5, 0))
     schedule.tick()
     clock.set(at(10, 5))                       # five hours down; the window is 60 minutes
