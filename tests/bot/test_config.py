@@ -27,6 +27,9 @@ def test_defaults(tmp_path):
     assert settings["WECOM_API_BASE"] == REAL_WECOM_API_BASE
     assert settings["DATABASE_URL"] == f"sqlite:///{tmp_path / 'szzs.sqlite'}"
     assert settings["REDIS_URL"] is None and not settings["DEMO_MODE"]
+    assert settings["PUBLIC_URL"] is None
+    assert load_settings(real_env(tmp_path, PUBLIC_URL="https://szzs.example.org/"))["PUBLIC_URL"] == \
+        "https://szzs.example.org"                 # the dashboard's links are built on it without a double slash
 
 
 @pytest.mark.parametrize("name, value", [
@@ -46,6 +49,7 @@ def test_defaults(tmp_path):
     ("UNIT_DIR", "/no/such/folder"),
     ("MIDMONTH_NUDGE_DAY", "31"),
     ("MIDMONTH_NUDGE_DAY", "mid"),
+    ("PUBLIC_URL", "szzs.example.org"),
 ])
 def test_malformed_setting_is_named(tmp_path, name, value):
     with pytest.raises(ConfigError) as caught:
