@@ -75,6 +75,8 @@ def _prepare(settings: dict, instance: Path, children: dict, run_file: Path) -> 
         _write_run_file(run_file, children)
         env["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
         _wait_redis(env["REDIS_URL"], children["valkey"])
+    if settings.get("LONGCONN_STANDIN"):      # like Valkey's: a free port, so a busy PORT+1 cannot stop the demo
+        env["WECOM_LONGCONN_URL"] = f"ws://127.0.0.1:{_free_port()}"
     from bot import migrate
 
     migrate.upgrade(settings["DATABASE_URL"])

@@ -33,9 +33,9 @@ def free_port() -> int:
 class Stack:
     """A running `python -m bot run` in its own instance folder."""
 
-    def __init__(self, instance: Path):
+    def __init__(self, instance: Path, port: int | None = None):
         self.instance = instance
-        self.port = free_port()
+        self.port = port or free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith(("WECOM_", "REDIS_URL", "DATABASE_URL"))}
         env.update(INSTANCE_PATH=str(instance), PORT=str(self.port), PYTHONUNBUFFERED="1")
         self.log = open(instance / "stack.log", "wb")
@@ -121,19 +121,34 @@ def test_checkin_push_cron_and_clean_shutdown(stack, tmp_path):
     # exactly one rq cron is registered and alive
     assert len(redis.keys("rq:cron_scheduler:*")) == 1
 
+    assert {"longconn", "standin-longconn"} <= set(run["children"])     # the demo's own bot on the socket
     children = list(run["children"].values())
     assert stack.stop(signal.SIGTERM) == 0
     assert wait_gone(children) == [], "orphan processes left behind"
     assert not (tmp_path / "run.json").exists()
 
-    # the next start is not blocked by anything the first left behind, and sees the same data
-    again = Stack(tmp_path)
-    try:
-        again.wait_ready()
-        reply = again.platform().say("打卡", user=DEMO_MEMBER, channel="app", chattype="single")
-        assert "已经打过卡" in reply.text
-    finally:
-        again.stop()
+    # the next start is not blocked by anything the first left behind, and sees the same data; a busy
+    # PORT+1 (where a long-connection stand-in could have gone) does not stop the demo either
+    port = free_port()
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", port + 1))
+        busy.listen()
+        again = Stack(tmp_path, port=port)
+        try:
+            again.wait_ready()
+            reply = again.platform().say("打卡", user=DEMO_MEMBER, channel="app", chattype="single")
+            assert "已经打过卡" in reply.text
+            deadline = time.monotonic() + 30             # the bot's long connection may still be dialling
+            while True:
+                over_socket = requests.post(f"{again.base}/standin/longconn/messages", timeout=15,
+                                            json={"userid": DEMO_MEMBER, "text": "打卡"})
+                if over_socket.status_code != 503 or time.monotonic() > deadline:
+                    break
+                time.sleep(0.5)
+            assert over_socket.status_code == 200, again.output()
+            assert any("已经打过卡" in r for r in over_socket.json()["replies"])
+        finally:
+            again.stop()
 
 
 def test_acknowledged_checkin_survives_sigkill_of_the_web_process(stack, tmp_path):
