@@ -64,3 +64,16 @@ def test_bad_settings_fail_with_one_line_naming_them(tmp_path, env, named):
     with pytest.raises(ConfigError) as failure:
         settings(tmp_path, **{**TENANT, **env})
     assert named in str(failure.value) and "\n" not in str(failure.value)
+
+
+def test_a_demo_instance_from_before_the_long_connection_gets_bot_credentials_added(tmp_path):
+    import json
+
+    old = {"corp_id": "wwdemo0reservoir", "token": "t0ken0ld", "aes_key": "k" * 43, "agent_id": 1000002,
+           "secret": "s" * 32}
+    (tmp_path / "demo-wecom.json").write_text(json.dumps(old), "utf-8")
+    found = settings(tmp_path)
+    assert found["DEMO_MODE"] and found["WECOM_TOKEN"] == "t0ken0ld"        # the callback credentials are kept
+    assert found["WECOM_BOT_ID"] and found["WECOM_BOT_SECRET"]
+    stored = json.loads((tmp_path / "demo-wecom.json").read_text("utf-8"))
+    assert stored["bot_secret"] == found["WECOM_BOT_SECRET"] and stored["token"] == "t0ken0ld"
