@@ -1,13 +1,12 @@
 """Settings: read from the environment (and an optional .env), validated once at start."""
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import re
 import secrets
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -57,7 +56,7 @@ class DemoCredentials:
             creds = cls(**json.loads(path.read_text("utf-8")))
             if creds.bot_id:
                 return creds
-            creds = dataclasses.replace(creds, bot_id="aibdemo0reservoir", bot_secret=_random(32))
+            creds = replace(creds, bot_id="aibdemo0reservoir", bot_secret=_random(32))
         else:
             creds = cls(corp_id="wwdemo0reservoir", token=_random(24), aes_key=_random(43), agent_id=1000002,
                         secret=_random(32), bot_id="aibdemo0reservoir", bot_secret=_random(32))
