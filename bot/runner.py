@@ -180,11 +180,11 @@ def _claim_run_file(run_file: Path) -> bool:
             previous = json.loads(run_file.read_text())
         except ValueError:
             previous = {}
-        if _alive(previous.get("pid")):
+        if pid_alive(previous.get("pid")):
             print(f"思政助手已经在运行（进程 {previous['pid']}）/ already running: stop it first.", file=sys.stderr)
             return False
         for pid in previous.get("children", {}).values():
-            if _alive(pid):
+            if pid_alive(pid):
                 try:
                     os.killpg(pid, signal.SIGKILL)
                 except (ProcessLookupError, PermissionError):
@@ -198,7 +198,8 @@ def _write_run_file(run_file: Path, children: dict[str, subprocess.Popen], redis
     run_file.write_text(json.dumps({"pid": os.getpid(), "children": pids, "redis_url": redis_url}))
 
 
-def _alive(pid) -> bool:
+def pid_alive(pid) -> bool:
+    """Whether a process with this pid runs on this machine (one we may not signal counts as running)."""
     if not isinstance(pid, int) or pid <= 0:
         return False
     try:

@@ -22,6 +22,7 @@ from bot.longconn import relay
 from bot.longconn.client import LinkSettings, LongconnClient, Outcome
 from bot.longconn.connection import NotSent
 from bot.longconn.inbound import InboundHandler
+from bot.runner import pid_alive
 
 log = logging.getLogger(__name__)
 
@@ -111,22 +112,12 @@ def claim_lock(redis: Redis, bot_id: str) -> bool:
         return True
     holder = (redis.get(key) or b"").decode()
     host, _, pid = holder.rpartition(":")
-    if host == socket.gethostname() and pid.isdigit() and not _alive(int(pid)):
+    if host == socket.gethostname() and pid.isdigit() and not pid_alive(int(pid)):
         redis.set(key, _holder(), ex=LOCK_SECONDS)      # left by a killed process on this machine
         return True
     log.error("another long-connection process (%s) already holds bot %s; not starting a second one",
               holder, bot_id)
     return False
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 async def _run_until_signal(app: Flask) -> int:
