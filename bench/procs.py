@@ -11,8 +11,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.gunicorn_conf import default_workers
+
 ROOT = Path(__file__).resolve().parent.parent
-WORKERS = 2
+# the web role's own default, for the bot and the baseline alike
+WORKERS = default_workers()
 HOST = "127.0.0.1"
 # variables that would change how gunicorn or the bot is configured behind the bench's back
 _DROPPED_PREFIXES = ("WECOM_", "WECOMBOT_", "STANDIN_", "DEMO_")
