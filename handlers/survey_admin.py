@@ -15,12 +15,12 @@ from bot.flows import END, Turn
 from bot.messages import Reply
 from bot.outbox import enqueue_to_members
 from bot.outgoing import Text
-from bot.router import CommandGroup, get_registry
+from bot.router import Arg, CommandGroup, get_registry
 from bot.sqlutil import chunks
 from handlers._guided import guided_flow
 from handlers._services import survey_drafts
 from handlers._services import surveys as survey_service
-from handlers.surveys import KIND_LABELS
+from handlers.surveys import KIND_LABELS, UNKNOWN_SURVEY, survey_list
 from jobs.surveys import unfinished_members
 
 group = CommandGroup("survey_admin", title="问卷管理")
@@ -156,3 +156,23 @@ NEW_SURVEY = group.flow(guided_flow(FLOW_NAME, order=ORDER, ask=_ask, takers=TAK
 def new_survey(ctx):
     ctx.conversation.start(NEW_SURVEY, "title", {})
     return Reply("好的，我们一步步来出问卷（随时回「取消」放弃，回「上一步」修改上一项）。\n" + _ask("title", {}))
+
+
+@group.command("结束问卷", aliases=("关闭问卷", "截止问卷", "停止问卷", "提前结束问卷", "closesurvey"), role=Role.ADMIN,
+               args=(Arg("ref", label="问卷"),),
+               summary="提前结束对话中发起的问卷：从今天起不再接受填写、不再提醒，已收到的回答都保留",
+               example="结束问卷 chat-1")
+def close_survey(ctx, ref: str):
+    pack = survey_service.find_survey(ref, ctx.app, session=ctx.session)
+    if pack is None:
+        return Reply(UNKNOWN_SURVEY.format(ref=ref, listing=survey_list(survey_service.all_surveys(ctx.app))))
+    today = ctx.now.date()
+    if pack.survey.closes < today:
+        return Reply(f"《{pack.title}》已于 {pack.survey.closes:%m月%d日} 截止，不用再结束。")
+    if not pack.id.startswith(survey_drafts.ID_PREFIX):
+        return Reply(f"《{pack.title}》是内容包里的问卷，截止日期写在它的 survey.yaml（closes）里，"
+                     "请改文件后重新部署；这里只能结束在对话中「新建问卷」发起的问卷。")
+    survey_drafts.close(ctx.session, pack.id, today=today)
+    started, completed = survey_service.response_counts(ctx.session, pack)
+    return Reply(f"已结束《{pack.title}》：从今天起不再接受填写，也不再提醒。共收到 {started} 份回答，"
+                 f"其中 {completed} 份填完。\n发「问卷结果 {pack.id}」查看结果。")

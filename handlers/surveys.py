@@ -28,6 +28,7 @@ NOTHING_OPEN = "目前没有需要您填写的问卷，谢谢关注！有新问�
 REQUIRED = "这道题是必答题，不能跳过，请回答后再继续。"
 FIRST_ALREADY = "已经是第一题了。"
 GONE = "这份问卷已经撤下了，您的回答已保存。谢谢！"
+CLOSED = "《{title}》已经截止，不再接受填写；您已答的题都保存了。谢谢！"
 PAUSED = "好的，先填到这里。已答的题目都保存了，下次发「问卷」从没答的题接着填。"
 THANKS = "《{title}》填写完成，非常感谢您的参与！{anonymous}"
 ANONYMOUS_NOTE = "本问卷为匿名问卷，您的回答不会与姓名关联。"
@@ -42,6 +43,8 @@ def _answer(ctx, data: dict, text: str) -> Turn | None:
     response = ctx.session.get(SurveyResponse, data["r"])
     if pack is None or response is None:
         return Turn(GONE, END)
+    if not service.is_open(pack, ctx.now.date()):
+        return Turn(CLOSED.format(title=pack.title), END)
     question = pack.survey.questions[data["i"]]
     word = text.strip()
     if word in BACK_WORDS:

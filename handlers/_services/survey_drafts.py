@@ -140,6 +140,21 @@ def as_pack(row: SurveyDefinition) -> Pack:
     return Pack(manifest=manifest, folder=Path(__file__).parent, survey=Survey.model_validate(row.definition))
 
 
+def close(session: Session, survey_id: str, *, today: date) -> Pack | None:
+    """End a stored survey before its last day: yesterday becomes its last day (and its first, when
+    it opened today), so from today 问卷 no longer offers it and no reminder names it.
+    None when ``survey_id`` is not a survey written in chat."""
+    number = survey_id.removeprefix(ID_PREFIX)
+    row = session.get(SurveyDefinition, int(number)) if survey_id.startswith(ID_PREFIX) and number.isdigit() else None
+    if row is None:
+        return None
+    survey = Survey.model_validate(row.definition)
+    closes = today - timedelta(days=1)
+    row.definition = survey.model_copy(update={"opens": min(survey.opens, closes), "closes": closes}
+                                       ).model_dump(mode="json")
+    return as_pack(row)
+
+
 def chat_surveys(session: Session) -> list[Pack]:
     """Every survey written in chat, oldest first."""
     return [as_pack(row) for row in session.scalars(select(SurveyDefinition).order_by(SurveyDefinition.id))]

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot import cohorts as cohort_rules
@@ -103,6 +103,13 @@ def find_survey(ref: str, app: Flask | None = None, *, session: Session | None =
 
 def is_open(pack: Pack, today: date) -> bool:
     return pack.survey.opens <= today <= pack.survey.closes
+
+
+def response_counts(session: Session, pack: Pack) -> tuple[int, int]:
+    """How many people started ``pack``, and how many of them finished it."""
+    started, completed = session.execute(
+        select(func.count(), func.count(SurveyResponse.completed_on)).where(SurveyResponse.survey_id == pack.id)).one()
+    return started, completed
 
 
 def is_for(pack: Pack, respondent: Respondent) -> bool:

@@ -157,3 +157,38 @@ def test_a_chat_survey_gets_the_reminder_pack_surveys_get(wired):
     create(platform)                 # 7 days: open to 12-01, reminded two days before at 09:00
     names = [entry.name for entry in survey_reminder_entries(schedule.Entry)]
     assert names == ["survey-reminder-chat-1-202611290900"]
+
+
+def test_an_admin_ends_a_chat_survey_early_and_nobody_can_answer_it_after(wired):
+    from bot.models import AuditEntry
+
+    app, platform = wired
+    create(platform)                                    # open to 12-01
+    say(platform, "问卷", user="u001")
+    say(platform, "短视频", user="u001")                # one answer, then the survey is ended mid-way
+    reply = admin(platform, "关闭问卷　 chat-1")           # an alias, a full-width space
+    assert "已结束《防汛培训效果调查》" in reply and "共收到 1 份回答，其中 0 份填完" in reply
+    assert "已经截止" in say(platform, "A C", user="u001")
+    assert "没有需要您填写的问卷" in say(platform, "问卷", user="u002")
+    assert stored_answers() == 1                        # the answer before the end is kept, none after
+    assert [entry.name for entry in survey_reminder_entries(schedule.Entry)] == []
+    assert "已于 11月24日 截止，不用再结束" in admin(platform, "结束问卷 chat-1")
+    assert "问卷结果" in reply and "已完成 0 份" in admin(platform, "问卷结果 chat-1")
+    audit = db.get_session().scalars(select(AuditEntry).where(AuditEntry.command == "结束问卷")).all()
+    assert [(entry.arguments, entry.result) for entry in audit] == [("chat-1", "ok"), ("chat-1", "ok")]
+
+
+def test_ending_a_survey_that_is_not_a_chat_survey_changes_nothing(tmp_path, clock, fake_server):
+    with running(tmp_path, clock, people=("u001",), HANDLER_MODULES=MODULES,
+                 redis=fakeredis.FakeRedis(server=fake_server)) as (app, platform):
+        reply = admin(platform, "结束问卷 needs_test")
+        assert "是内容包里的问卷" in reply and "survey.yaml" in reply
+        assert "测试问卷t" in say(platform, "问卷", user="u001")       # still open
+        assert "没有找到问卷「第九号」" in admin(platform, "结束问卷 第九号")
+        assert "管理员" in say(platform, "结束问卷 needs_test", user="u001")
+
+
+def stored_answers() -> int:
+    session = db.get_session()
+    session.expire_all()
+    return session.scalar(select(func.count()).select_from(SurveyAnswer))
