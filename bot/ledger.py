@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from functools import cache
 from typing import Callable, Sequence
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from bot.models.messaging import Delivery, DeliveryStatus
-from bot.sqlutil import chunks, inserted_ignoring_duplicates
+from bot.sqlutil import insert_each_ignoring_duplicates, json_values, values_param
 
 log = logging.getLogger(__name__)
 _SENDING, _SENT, _FAILED = (s.value for s in (DeliveryStatus.SENDING, DeliveryStatus.SENT, DeliveryStatus.FAILED))
@@ -23,6 +24,9 @@ class Ledger:
     is final for its push: ``sent``; ``failed`` (WeCom refused, perhaps after some parts went out,
     so sending again could duplicate; a new push_id sends again); ``sending`` (a worker died
     mid-call and WeCom may have it). Only a retryable failure deletes its claim.
+
+    Each bulk step is one statement whatever the number of recipients: they travel as one JSON array
+    parameter (``bot.sqlutil.json_values``), so no row is bound and processed one by one.
     """
 
     def __init__(self, session: Session, now: Callable[[], datetime]):
@@ -44,15 +48,15 @@ class Ledger:
     def claim(self, push_id: str, recipients: Sequence[str], msgtype: str) -> list[str]:
         """Insert ``sending`` rows and return the recipients this caller now owns, in order.
 
-        One INSERT … ON CONFLICT DO NOTHING RETURNING: a recipient who has a row already (sent,
+        One INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING: a recipient who has a row already (sent,
         failed, or claimed by another worker a moment ago) is simply not returned.
         """
         if not recipients:
             return []
-        now = self._now()
-        rows = [dict(push_id=push_id, recipient=r, msgtype=msgtype, status=_SENDING, attempts=1, errcode=None,
-                     error="", updated_at=now) for r in recipients]
-        claimed = set(inserted_ignoring_duplicates(self._session, Delivery, rows, returning=Delivery.recipient))
+        same = dict(push_id=push_id, msgtype=msgtype, status=_SENDING, attempts=1, errcode=None, error="",
+                    updated_at=self._now())
+        claimed = set(insert_each_ignoring_duplicates(self._session, Delivery, "recipient", recipients, same=same,
+                                                      returning=Delivery.recipient))
         self._session.commit()
         return [r for r in recipients if r in claimed]
 
@@ -71,29 +75,52 @@ class Ledger:
 
     def release(self, push_id: str, recipients: Sequence[str]) -> None:
         """Delete our ``sending`` claims after a retryable failure, so the retry sends."""
-        for chunk in chunks(list(recipients)):
-            self._session.execute(delete(Delivery).where(
-                Delivery.push_id == push_id, Delivery.recipient.in_(chunk),
-                Delivery.status == _SENDING))
+        if recipients:
+            self._execute(_release, push_id, recipients)
         self._session.commit()
 
     def _statuses(self, push_id: str, recipients: Sequence[str]) -> dict[str, str]:
-        found: dict[str, str] = {}
-        for chunk in chunks(list(recipients)):
-            query = select(Delivery.recipient, Delivery.status).where(
-                Delivery.push_id == push_id, Delivery.recipient.in_(chunk))
-            found.update((r, s) for r, s in self._session.execute(query))
-        return found
+        return {r: s for r, s in self._execute(_statuses, push_id, recipients)} if recipients else {}
 
-    def _set(self, push_id: str, recipients: Sequence[str], **values) -> None:
-        for chunk in chunks(list(recipients)):
-            self._session.execute(
-                update(Delivery)
-                .where(Delivery.push_id == push_id, Delivery.recipient.in_(chunk),
-                       Delivery.status == _SENDING)
-                .values(updated_at=self._now(), **values)
-                .execution_options(synchronize_session=False))
+    def _set(self, push_id: str, recipients: Sequence[str], *, status: str, errcode: int | None,
+             error: str) -> None:
+        if recipients:
+            self._execute(_settle, push_id, recipients, to_status=status, to_errcode=errcode, to_error=error,
+                          to_updated_at=self._now())
         self._session.commit()
+
+    def _execute(self, statement: Callable[[str], object], push_id: str, recipients: Sequence[str], **params):
+        """Run ``statement`` (built per SQL dialect) for ``recipients`` of ``push_id``."""
+        connection = self._session.connection()
+        return connection.execute(statement(connection.dialect.name),
+                                  {"of_push": push_id, **values_param(recipients), **params})
+
+
+# -- the statements, built once per SQL dialect -----------------------------------------------------
+
+def _of_push(dialect: str):
+    """The rows of ``:of_push`` whose recipient is in the JSON array ``:values``."""
+    return (Delivery.push_id == bindparam("of_push"),
+            Delivery.recipient.in_(select(json_values(dialect).c.value)))
+
+
+@cache
+def _statuses(dialect: str):
+    return select(Delivery.recipient, Delivery.status).where(*_of_push(dialect))
+
+
+@cache
+def _settle(dialect: str):
+    return (update(Delivery).where(*_of_push(dialect), Delivery.status == _SENDING)
+            .values(**{column: bindparam(f"to_{column}", type_=getattr(Delivery, column).type)
+                       for column in ("status", "errcode", "error", "updated_at")})
+            .execution_options(synchronize_session=False))
+
+
+@cache
+def _release(dialect: str):
+    return (delete(Delivery).where(*_of_push(dialect), Delivery.status == _SENDING)
+            .execution_options(synchronize_session=False))
 
 
 def recent_failures(session: Session, limit: int = 20) -> list[Delivery]:
