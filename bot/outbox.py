@@ -12,6 +12,7 @@ import hashlib
 import math
 import re
 from collections import defaultdict
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterable, Mapping
 
@@ -25,7 +26,7 @@ from bot.messenger import Messenger, SendResult
 from bot.outgoing import Message
 from bot.models.messaging import Delivery
 from bot.tasks import OUTBOX, Enqueued, app_job, get_jobs
-from bot.wecom import get_clients
+from bot.wecom import WeComClient, get_clients
 
 RESCHEDULE_GRANULARITY_S = 5     # deferred recipients whose retry times fall in one slot share a job
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
@@ -88,6 +89,16 @@ def enqueue_to_members(push_id: str, userids: Iterable[str], message: Message | 
     return get_jobs().enqueue(deliver_to_members, job_id=job_id("members", push_id, *ids), queue=OUTBOX,
                               on_failure=record_exhausted_retries,
                               at=at, push_id=push_id, userids=ids, message=body)
+
+
+def app_token_fetched_meanwhile() -> AbstractContextManager:
+    """For a caller about to queue sends to members: the app API's access token is fetched while it
+    prepares them (``WeComClient.token_fetched_meanwhile``), so their first ``message/send`` does not
+    wait for ``gettoken``. Nothing is fetched when members are not reached through the app API."""
+    client = get_clients().app
+    if not isinstance(client, WeComClient) or _through_conversations(current_app.config):
+        return nullcontext()
+    return client.token_fetched_meanwhile()
 
 
 def _through_conversations(config) -> bool:

@@ -5,7 +5,8 @@ each member's form (channel policy + his preference), renders each distinct (for
 and queues ``enqueue_to_members`` jobs of ≤ 5000 members sharing one rendered message (each job
 sends ≤ 1000 per call, booking the next call while one is in flight: ``bot.member_batches``). Message
 ``n`` of the push has the ledger push id ``push-<id>-<n>``, so the ledger sends each message to each
-member at most once, however often the fan-out runs.
+member at most once, however often the fan-out runs. While it plans, the app's access token is fetched on
+a helper thread (``bot.outbox.app_token_fetched_meanwhile``), so the first send does not wait for it.
 
 The fan-out is safe to run again (a retry, or a second worker after the first was killed): job ids
 are deterministic, so batches already queued are not queued twice, and receipts are written once.
@@ -37,8 +38,8 @@ import content_packs
 from bot import clock, cohorts, db, workdays
 from bot.models import Member
 from bot.models.pushes import ItemReceipt, Push, PushOrigin, PushStatus
-from bot.outbox import enqueue_to_group, enqueue_to_members
-from bot.sqlutil import chunks, insert_ignoring_duplicates
+from bot.outbox import app_token_fetched_meanwhile, enqueue_to_group, enqueue_to_members
+from bot.sqlutil import chunks, insert_each_ignoring_duplicates
 from bot.tasks import app_job, get_jobs
 from content_packs.schema import Pack, PushItem
 from handlers._services import push_audience
@@ -129,17 +130,19 @@ def fan_out(*, push_id: int, userids: list[str] | None = None) -> dict:
     audience = push_audience.Audience.from_label(push.audience)
     if audience.kind == push_audience.GROUP and userids is None:
         return _fan_out_to_groups(session, push, pack, item, audience)
-    the_plan = plan(session, item, _audience_userids(session, push, userids, today=now.date()), today=now.date())
-    push.status = PushStatus.SENDING.value
-    push.detail = _detail(push.detail, recipients=the_plan.size, forms=the_plan.forms())
-    session.commit()
-    job_size = int(current_app.config.get("PUSH_JOB_SIZE", JOB_SIZE))
-    for (form, rate), ids in the_plan.groups.items():
-        messages = render(pack, item, form, push_id=push.id, rate_wpm=rate)
-        for part in chunks(ids, job_size):
-            _record_receipts(session, push, part, form, now)
-            for index, message in enumerate(messages):
-                enqueue_to_members(push.message_ledger_id(index), part, message)
+    with app_token_fetched_meanwhile():     # while planning: the first message/send need not wait for gettoken
+        the_plan = plan(session, item, _audience_userids(session, push, userids, today=now.date()),
+                        today=now.date())
+        push.status = PushStatus.SENDING.value
+        push.detail = _detail(push.detail, recipients=the_plan.size, forms=the_plan.forms())
+        session.commit()
+        job_size = int(current_app.config.get("PUSH_JOB_SIZE", JOB_SIZE))
+        for (form, rate), ids in the_plan.groups.items():
+            messages = render(pack, item, form, push_id=push.id, rate_wpm=rate)
+            for part in chunks(ids, job_size):
+                _record_receipts(session, push, part, form, now)
+                for index, message in enumerate(messages):
+                    enqueue_to_members(push.message_ledger_id(index), part, message)
     push = session.get(Push, push_id)         # RQ_IS_ASYNC=False runs the sends inline; re-read
     push.status = PushStatus.SENT.value
     session.commit()
@@ -180,8 +183,8 @@ def _audience_userids(session: Session, push: Push, userids: list[str] | None, *
 
 def _record_receipts(session: Session, push: Push, userids: list[str], form: str, now: datetime) -> None:
     """One receipt per (member, item); an earlier receipt of the same item stays as it is."""
-    rows = [dict(userid=u, item_ref=push.item_ref, push_id=push.id, form=form, received_at=now) for u in userids]
-    insert_ignoring_duplicates(session, ItemReceipt, rows)     # a list of rows runs as one executemany
+    insert_each_ignoring_duplicates(session, ItemReceipt, "userid", userids,
+                                    same=dict(item_ref=push.item_ref, push_id=push.id, form=form, received_at=now))
     session.commit()
 
 

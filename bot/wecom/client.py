@@ -9,8 +9,10 @@ secret or the access_token.
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from typing import Sequence
+from contextlib import contextmanager
+from typing import Iterator, Sequence
 
 import requests
 from redis import Redis
@@ -19,6 +21,7 @@ from wechatpy.enterprise import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 
 from bot import keys
+from bot.call_line import CallLine
 from bot.wecom.errors import TOKEN_ERRCODES, RetryableWeComError, error_for, raise_for_result
 
 log = logging.getLogger(__name__)
@@ -55,6 +58,7 @@ class WeComClient(WeChatClient):
         self._token_key = keys.ACCESS_TOKEN.format(corp_id=corp_id, agent_id=agent_id)
         self._lock_key = keys.TOKEN_LOCK.format(corp_id=corp_id, agent_id=agent_id)
         self._local: tuple[str | None, float] = (None, 0.0)     # (token, monotonic time to look again)
+        self._looking = threading.Lock()      # one thread of this process looks the token up at a time
 
     def __repr__(self) -> str:  # never show the secret
         return f"<WeComClient corp={self.corp_id} agent={self.agent_id} base={self.API_BASE_URL}>"
@@ -77,14 +81,35 @@ class WeComClient(WeChatClient):
         """The shared token from Redis, fetched (by one process at a time) when missing.
 
         Kept in this process for ``LOCAL_TOKEN_S`` too: a push of many calls asks Redis once a minute,
-        not once per call (a refused token is dropped here as well, see ``drop_token``).
+        not once per call (a refused token is dropped here as well, see ``drop_token``). A thread that
+        needs it while another thread of this process is looking it up waits for that lookup.
         """
-        token, look_again = self._local
-        if token and time.monotonic() < look_again:
+        token = self._local_token()
+        if token:
             return token
-        token = self._shared_token()
-        self._local = (token, time.monotonic() + LOCAL_TOKEN_S)
-        return token
+        with self._looking:
+            token = self._local_token()      # looked up while we waited?
+            if token:
+                return token
+            token = self._shared_token()
+            self._local = (token, time.monotonic() + LOCAL_TOKEN_S)
+            return token
+
+    def _local_token(self) -> str | None:
+        token, look_again = self._local
+        return token if token and time.monotonic() < look_again else None
+
+    @contextmanager
+    def token_fetched_meanwhile(self) -> Iterator[None]:
+        """Get the access token (Redis, else ``gettoken``) on a helper thread while the caller carries on,
+        e.g. a fan-out planning its audience; leaving waits for it. A call made meanwhile waits only for the
+        rest of that lookup, and the calls after it find the token in this process instead of starting with
+        a ``gettoken`` round trip. A failure is only logged here: the next call fetches again and raises it."""
+        with CallLine() as line:
+            fetched = line.submit(lambda: self.access_token)
+            yield
+        if fetched.exception() is not None:
+            log.warning("fetching the access token ahead of the calls failed: %r", fetched.exception())
 
     def _shared_token(self) -> str:
         token = self._redis.get(self._token_key)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime, timedelta
 
 import fakeredis
@@ -195,3 +196,21 @@ def test_history_counts_delivered_failed_and_pending_from_the_ledger(app, platfo
     assert lines[1].startswith("3. ") and lines[1].endswith("：预约中")
     assert lines[2].startswith("2. ") and lines[2].endswith("：送达 0 人，失败 1 人，待发 0 人")
     assert lines[3].startswith("1. ") and lines[3].endswith("：送达 4 人，失败 0 人，待发 0 人")
+
+
+def test_a_fan_out_whose_early_token_fetch_fails_still_delivers_once(app, staff, standin_url, clock, caplog):
+    session = db.get_session()
+    push = Push(item_ref="push_flood_duty_stories/duty-rules", pack_version=1, audience="全体", origin="admin",
+                status="sending", scheduled_for=clock(), created_by="admin01", created_at=clock(), detail="")
+    session.add(push)
+    session.commit()
+    control(standin_url, {"fail_next": [{"path": "gettoken", "errcode": -1}]})     # WeCom busy, once
+    with caplog.at_level(logging.WARNING, logger="bot.wecom.client"):
+        assert fan_out(push_id=push.id)["queued"] == 4
+    assert "fetching the access token ahead of the calls failed" in caplog.text
+    assert stats(standin_url)["calls"]["gettoken"] == 2          # the sends fetched it again
+    assert [kinds(standin_url, userid)[0] for userid in ("u_young", "u_office", "u_senior", "u_retired")] == [
+        "markdown", "news", "voice", "voice"]
+    for userid in ("u_young", "u_office", "u_senior", "u_retired"):         # each message of the push once
+        bodies = [json.dumps(m["body"], sort_keys=True) for m in sent_to(standin_url, userid)]
+        assert len(bodies) == len(set(bodies))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from typing import Callable
 from urllib.parse import parse_qs, urlsplit
 
@@ -278,3 +279,31 @@ def test_the_token_is_kept_in_process_for_a_minute_and_dropped_with_the_shared_o
     assert transport.paths()[-2:] == ["gettoken", "message/send"] and api.issued == 2
     client.drop_token("tok-2")                      # refused somewhere: gone here too
     assert client.access_token == "tok-3"
+
+
+def test_a_call_made_while_the_token_is_fetched_ahead_waits_for_that_fetch_not_for_redis(redis, api, monkeypatch):
+    monkeypatch.setattr(client_module, "LOCK_WAIT_S", 0.0)     # waiting on the Redis lock would fail at once
+    gettoken_may_answer = threading.Event()
+
+    def slow_gettoken(path, query, request):
+        if path == "gettoken":
+            assert gettoken_may_answer.wait(5)
+        return api(path, query, request)
+
+    client, transport = make_client(redis, slow_gettoken)
+    with client.token_fetched_meanwhile():
+        threading.Timer(0.1, gettoken_may_answer.set).start()
+        answer = client.send_message(["u1"], {"msgtype": "text", "text": {"content": "hi"}})
+    assert answer["errcode"] == 0
+    assert transport.paths() == ["gettoken", "message/send"] and api.issued == 1
+
+
+def test_a_token_fetched_ahead_that_fails_is_logged_and_the_next_call_raises_it(redis, caplog):
+    client, transport = make_client(redis, lambda path, query, request: (200, {"errcode": 40001, "errmsg": "bad"}))
+    with caplog.at_level(logging.WARNING, logger="bot.wecom.client"):
+        with client.token_fetched_meanwhile():
+            pass
+    assert "fetching the access token ahead of the calls failed" in caplog.text and SECRET not in caplog.text
+    with pytest.raises(WeComError):
+        client.send_message(["u1"], {"msgtype": "text", "text": {"content": "hi"}})
+    assert transport.paths() == ["gettoken", "gettoken"]
