@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import requests
-from sqlalchemy import select
+from sqlalchemy import func, select
 from redis import Redis
 from redis.exceptions import RedisError
 from werkzeug.serving import make_server
@@ -25,6 +25,7 @@ from werkzeug.serving import make_server
 from bench.procs import free_port
 from bot import create_app, db
 from bot.models import Member
+from bot.models.messaging import Delivery
 from bot.models.pushes import Push
 from handlers._services.push_render import render
 from jobs.pushes import fan_out, find_pack_item, plan
@@ -65,10 +66,11 @@ def _measure(workdir: Path, redis_url: str, url: str) -> int:
         pack, item = find_pack_item(ITEM)
         session = db.get_session()
         the_plan = plan(session, item, list(session.scalars(select(Member.userid))), today=clock().date())
-        floor_calls = 1
+        floor_calls, deliveries = 1, 0
         for (form, rate), ids in the_plan.groups.items():
             messages = render(pack, item, form, push_id=1, rate_wpm=rate)      # also warms the voice cache
             floor_calls += len(messages) * math.ceil(len(ids) / 1000)
+            deliveries += len(messages) * len(ids)
             floor_calls += sum(1 for m in messages if m.msgtype == "voice")
         push = Push(item_ref=ITEM, pack_version=pack.version, audience="全体", origin="admin", status="sending",
                     scheduled_for=clock(), created_by="bench", created_at=clock(), detail="")
@@ -78,9 +80,13 @@ def _measure(workdir: Path, redis_url: str, url: str) -> int:
         started = time.perf_counter()
         result = fan_out(push_id=push.id)
         wall = time.perf_counter() - started
+        sent = session.scalar(select(func.count()).select_from(Delivery).where(Delivery.status == "sent"))
     stats = requests.get(f"{url}/_control/stats", timeout=5).json()
     records = requests.get(f"{url}/messages", timeout=30).json()
     calls = sum(stats["calls"].values())
+    if calls != floor_calls or sent != deliveries:     # a fan-out that skipped work would look fast
+        raise RuntimeError(f"the push did not do the work measured: {calls} API calls of {floor_calls}, "
+                           f"{sent} deliveries sent of {deliveries}")
     floor = floor_calls * LATENCY_MS / 1000
     print(f"members: {MEMBERS} in {len(COHORTS)} cohorts; queued {result['queued']}; forms {result['forms']}")
     print(f"recorded messages (stand-in keeps the last 5000): {len(records)}, dropped: {stats.get('dropped', 0)}")
