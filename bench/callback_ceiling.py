@@ -9,19 +9,17 @@ numbers are printed as requests/s, the workers' CPU per request and the ratio to
 """
 from __future__ import annotations
 
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[0] = str(ROOT)
 
 from bench import wrkrun  # noqa: E402
-from bench.callback import MEASURE, WARM_UP, _start_valkey, _stop_on_sigterm, _wrk_with_cpu  # noqa: E402
+from bench.callback import MEASURE, WARM_UP, _wrk_with_cpu  # noqa: E402
 from bench.callbacks import Credentials, RobotCallbacks  # noqa: E402
 from bench.members import MemberPool, prepare_database  # noqa: E402
-from bench.procs import GunicornServer, clean_env  # noqa: E402
+from bench.procs import GunicornServer, bench_processes, clean_env, stop_on_sigterm  # noqa: E402
 
 MEMBERS = 200_000   # every server, bare too, gets fresh members
 WARM_UP_PER_THREAD = 3_000
@@ -35,52 +33,46 @@ CANDIDATES = (
 
 
 def main() -> int:
-    _stop_on_sigterm()
+    stop_on_sigterm()
     wrkrun.ensure_wrk()
-    workdir = Path(tempfile.mkdtemp(prefix="szzs-ceiling-"))
-    valkey, servers = None, []
-    try:
-        valkey = _start_valkey(workdir)
-        creds = Credentials.generate()
-        db_url = f"sqlite:///{workdir / 'bench.sqlite'}"
-        prepare_database(db_url, MEMBERS)
-        common = dict(REDIS_URL=valkey.connection_url, DATABASE_URL=db_url, WECOM_TOKEN=creds.token,
-                      WECOM_AES_KEY=creds.aes_key)
-        bot_env = dict(common, INSTANCE_PATH=str(workdir / "instance"), WECOM_CORP_ID="wwbench0corp",
-                       WECOM_AGENT_ID="1000002", WECOM_SECRET="bench0secret0not0used",
-                       WECOM_API_BASE="http://127.0.0.1:9/none")
-        bare = GunicornServer("bare", "bench.bare_app:create_app()", workdir, clean_env())
-        named = [(label, GunicornServer(f"c{i}", spec, workdir, clean_env(**(bot_env if spec.startswith("bot") else
-                                                                              dict(common, **extra)))))
-                 for i, (label, spec, extra) in enumerate(CANDIDATES)]
-        for server in [bare] + [server for _, server in named]:
-            servers.append(server)
-            server.start()
-        for server in servers:
-            server.wait_ready()
-        pool = MemberPool(RobotCallbacks(creds), MEMBERS)
-        print(f"gunicorn: {' '.join(bare.argv[3:-1])}\n")
-        print(f"{'':18} {'req/s':>7} {'worker ms/req':>14} {'ratio':>6}")
-        base = None
-        for label, server in [("bare Flask", bare)] + named:
-            warm = workdir / f"{server.name}-warm.requests"
-            wrkrun.write_requests(warm, pool.take(WARM_UP_PER_THREAD * WARM_UP.threads))
-            wrkrun.run(server.base_url, warm, WARM_UP_PER_THREAD, settings=WARM_UP, wrap=server is bare)
-            path = workdir / f"{server.name}.requests"
-            wrkrun.write_requests(path, pool.take(MEASURE_PER_THREAD * MEASURE.threads))
-            result, cpu = _wrk_with_cpu(server, path, MEASURE_PER_THREAD, wrap=server is bare)
-            if result.other or result.exhausted:
-                raise RuntimeError(f"{label}: {result.other} answers were not 200, ran dry: {result.exhausted}")
-            base = base or result.requests_per_s
-            print(f"{label:18} {result.requests_per_s:7.0f} {cpu['worker_ms_per_request']:14.3f} "
-                  f"{result.requests_per_s / base:6.2f}", flush=True)
-        return 0
-    finally:
-        for server in servers:
-            server.stop()
-        if valkey is not None:
-            valkey.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
+    with bench_processes("szzs-ceiling-") as run:
+        _run(run.workdir, run.valkey.connection_url, run.servers)
+    return 0
+
+
+def _run(workdir: Path, redis_url: str, servers: list[GunicornServer]) -> None:
+    creds = Credentials.generate()
+    db_url = f"sqlite:///{workdir / 'bench.sqlite'}"
+    prepare_database(db_url, MEMBERS)
+    common = dict(REDIS_URL=redis_url, DATABASE_URL=db_url, WECOM_TOKEN=creds.token, WECOM_AES_KEY=creds.aes_key)
+    bot_env = dict(common, INSTANCE_PATH=str(workdir / "instance"), WECOM_CORP_ID="wwbench0corp",
+                   WECOM_AGENT_ID="1000002", WECOM_SECRET="bench0secret0not0used",
+                   WECOM_API_BASE="http://127.0.0.1:9/none")
+    bare = GunicornServer("bare", "bench.bare_app:create_app()", workdir, clean_env())
+    named = [(label, GunicornServer(f"c{i}", spec, workdir,
+                                    clean_env(**(bot_env if spec.startswith("bot") else dict(common, **extra)))))
+             for i, (label, spec, extra) in enumerate(CANDIDATES)]
+    for server in [bare] + [server for _, server in named]:
+        servers.append(server)
+        server.start()
+    for server in servers:
+        server.wait_ready()
+    pool = MemberPool(RobotCallbacks(creds), MEMBERS)
+    print(f"gunicorn: {' '.join(bare.argv[3:-1])}\n")
+    print(f"{'':18} {'req/s':>7} {'worker ms/req':>14} {'ratio':>6}")
+    base = None
+    for label, server in [("bare Flask", bare)] + named:
+        warm = workdir / f"{server.name}-warm.requests"
+        wrkrun.write_requests(warm, pool.take(WARM_UP_PER_THREAD * WARM_UP.threads))
+        wrkrun.run(server.base_url, warm, WARM_UP_PER_THREAD, settings=WARM_UP, wrap=server is bare)
+        path = workdir / f"{server.name}.requests"
+        wrkrun.write_requests(path, pool.take(MEASURE_PER_THREAD * MEASURE.threads))
+        result, cpu = _wrk_with_cpu(server, path, MEASURE_PER_THREAD, wrap=server is bare)
+        if result.other or result.exhausted:
+            raise RuntimeError(f"{label}: {result.other} answers were not 200, ran dry: {result.exhausted}")
+        base = base or result.requests_per_s
+        print(f"{label:18} {result.requests_per_s:7.0f} {cpu['worker_ms_per_request']:14.3f} "
+              f"{result.requests_per_s / base:6.2f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -27,11 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[0] = str(ROOT)
 
-from bench.callback import _start_valkey, _stop_on_sigterm  # noqa: E402
 from bench.callbacks import CHAT_ID, CallbackRequest, Credentials, RobotCallbacks, robot_text_xml  # noqa: E402
 from bench.loadgen import percentile, send  # noqa: E402
 from bench.members import name_of, prepare_database, userid_of  # noqa: E402
-from bench.procs import GunicornServer, clean_env, cpu_sample  # noqa: E402
+from bench.procs import GunicornServer, bench_processes, clean_env, cpu_sample, stop_on_sigterm  # noqa: E402
 
 ANSWERS = 500
 WARM_UP_ANSWERS = 100        # other members, answering the same question before the measured 500
@@ -43,23 +40,10 @@ ANSWER_FOR = {"单选题": "A", "多选题": "A", "判断题": "对", "填空题
 
 
 def main() -> int:
-    _stop_on_sigterm()
-    workdir = Path(tempfile.mkdtemp(prefix="szzs-bench-contest-"))
-    valkey, servers, finished = None, [], False
-    try:
-        valkey = _start_valkey(workdir)
-        _run(workdir, valkey.connection_url, servers)
-        finished = True
-        return 0
-    finally:
-        for server in servers:
-            server.stop()
-        if valkey is not None:
-            valkey.stop()
-        if finished:
-            shutil.rmtree(workdir, ignore_errors=True)
-        else:
-            print(f"\nbench did not finish; server logs kept in {workdir}", file=sys.stderr)
+    stop_on_sigterm()
+    with bench_processes("szzs-bench-contest-") as run:
+        _run(run.workdir, run.valkey.connection_url, run.servers)
+    return 0
 
 
 def _run(workdir: Path, redis_url: str, servers: list[GunicornServer]) -> None:

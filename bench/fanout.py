@@ -9,6 +9,7 @@ synthesis is warmed first (its cache is per script), so the run measures the fan
 from __future__ import annotations
 
 import math
+import shutil
 import subprocess
 import tempfile
 import sys
@@ -54,6 +55,7 @@ def main() -> int:
             if process is not None:
                 process.kill()
                 process.wait()
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _measure(workdir: Path, redis_url: str, url: str) -> int:

