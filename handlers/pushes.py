@@ -71,13 +71,19 @@ def push(ctx, what):
     the_plan = plan(ctx.session, item, userids, today=ctx.now.date())
     if not the_plan.size:
         return Reply(f"{audience.shown}的 {len(userids)} 人都设了免打扰，这次没有推送。")
+    row = _queue_push(ctx, pack, item, audience, when)
+    return Reply(_created(row, item, audience, the_plan, when))
+
+
+def _queue_push(ctx, pack, item, audience, when: datetime | None) -> Push:
+    """Store the push (scheduled, or sending now) and queue its fan-out."""
     row = Push(item_ref=f"{pack.id}/{item.id}", pack_version=pack.version, audience=audience.label,
                origin=PushOrigin.ADMIN.value, status=(PushStatus.SCHEDULED if when else PushStatus.SENDING).value,
                scheduled_for=when or ctx.now, created_by=ctx.user_id, created_at=ctx.now, detail="")
     ctx.session.add(row)
     ctx.session.commit()          # the worker reads the row from its own session
     enqueue_fan_out(row, at=when)
-    return Reply(_created(row, item, audience, the_plan, when))
+    return row
 
 
 def _push_to_groups(ctx, words: list[str], when: datetime | None) -> Reply:
@@ -96,12 +102,7 @@ def _push_to_groups(ctx, words: list[str], when: datetime | None) -> Reply:
     except LookupError as exc:
         return Reply(f"{exc.args[0]}\n这次没有推送。")
     chats = push_audience.group_chats(audience, webhooks)
-    row = Push(item_ref=f"{pack.id}/{item.id}", pack_version=pack.version, audience=audience.label,
-               origin=PushOrigin.ADMIN.value, status=(PushStatus.SCHEDULED if when else PushStatus.SENDING).value,
-               scheduled_for=when or ctx.now, created_by=ctx.user_id, created_at=ctx.now, detail="")
-    ctx.session.add(row)
-    ctx.session.commit()          # the worker reads the row from its own session
-    enqueue_fan_out(row, at=when)
+    row = _queue_push(ctx, pack, item, audience, when)
     form = FORM_NAMES.get(group_form(item), group_form(item))
     lines = [f"已创建推送（推送号 {row.id}）：《{item.title}》→ {audience.shown}，共 {len(chats)} 个群"
              f"（{'、'.join(chats)}）。",
