@@ -188,11 +188,10 @@ def _publish(ctx, data: dict) -> tuple[Activity, Plan] | None:
     except IntegrityError:          # the same dialogue's 确认, sent twice: the other one published it
         ctx.session.rollback()
         return None
-    members = activities.audience_members(ctx.session, activity, rules=cohorts.get_rules(ctx.app),
+    userids = activities.audience_userids(ctx.session, activity, rules=cohorts.get_rules(ctx.app),
                                           today=ctx.now.date())
     # the same plan the notice job makes, for the reply; the job renders and sends
-    the_plan = plan(ctx.session, activity_notice.notice_item(activity, ctx.now), [m.userid for m in members],
-                    today=ctx.now.date())
+    the_plan = plan(ctx.session, activity_notice.notice_item(activity, ctx.now), userids, today=ctx.now.date())
     ctx.session.commit()          # the notice job reads the row from its own session
     expect_reminders(activity)
     enqueue_notice(activity)
@@ -262,10 +261,10 @@ def activity_stats(ctx, number):
              f"报名 {total.registered} 人，候补 {total.waiting} 人，签到 {total.attended} 人"]
     for name, part in activities.by_department(ctx.session, activity.id).items():
         lines.append(f"· {name}：报名 {part.registered}，候补 {part.waiting}，签到 {part.attended}")
-    average = activities.satisfaction_average(ctx.session, activity.id)
-    answers = len(activities.satisfaction_scores(ctx.session, activity.id))
-    lines.append(f"满意度：{average:.1f} 分（{answers} 人评价）" if average is not None else "满意度：暂无问卷结果")
-    lines += [f"· 意见：{comment[:60]}" for comment in activities.satisfaction_comments(ctx.session, activity.id)]
+    rated = activities.satisfaction(ctx.session, activity.id)
+    lines.append(f"满意度：{rated.average:.1f} 分（{len(rated.scores)} 人评价）" if rated.scores
+                 else "满意度：暂无问卷结果")
+    lines += [f"· 意见：{comment[:60]}" for comment in rated.comments[:3]]
     return Reply("\n".join(lines))
 
 

@@ -89,8 +89,8 @@ def send_activity_notice(*, activity_id: int) -> dict:
         return {"queued": 0}
     now = clock.now()
     item = activity_notice.notice_item(activity, now)
-    members = activities.audience_members(session, activity, rules=cohorts.get_rules(), today=now.date())
-    the_plan = plan(session, item, [m.userid for m in members], today=now.date())
+    userids = activities.audience_userids(session, activity, rules=cohorts.get_rules(), today=now.date())
+    the_plan = plan(session, item, userids, today=now.date())
     closing = activity_notice.closing_line(activity)
     for (form, rate), ids in the_plan.groups.items():
         messages = _render_notice(item, form, closing, rate)

@@ -51,18 +51,13 @@ def recent(session: Session, *, limit: int) -> list[Activity]:
     return list(session.scalars(select(Activity).order_by(Activity.starts_at.desc(), Activity.id.desc()).limit(limit)))
 
 
-def audience_members(session: Session, activity: Activity, *, rules: CohortRules, today: date) -> list[Member]:
-    """Everyone the activity is for today (the union of its audiences), ordered by userid."""
-    found: dict[str, Member] = {}
+def audience_userids(session: Session, activity: Activity, *, rules: CohortRules, today: date) -> list[str]:
+    """Everyone the activity is for today (the union of its audiences), sorted."""
+    found: set[str] = set()
     for label in activity.audience:
         audience = push_audience.Audience.from_label(label)
-        found.update((m.userid, m) for m in push_audience.members_of(session, audience, rules=rules, today=today))
-    return [found[userid] for userid in sorted(found)]
-
-
-def audience_userids(session: Session, activity: Activity, *, rules: CohortRules, today: date) -> list[str]:
-    """The userids of ``audience_members``."""
-    return [m.userid for m in audience_members(session, activity, rules=rules, today=today)]
+        found.update(m.userid for m in push_audience.members_of(session, audience, rules=rules, today=today))
+    return sorted(found)
 
 
 def is_for(session: Session, activity: Activity, member: Member, *, rules: CohortRules, today: date) -> bool:
@@ -211,20 +206,20 @@ def by_department(session: Session, activity_id: int) -> dict[str, Counts]:
     return {name: Counts(*tally[name]) for name in sorted(tally)}
 
 
-def satisfaction_scores(session: Session, activity_id: int) -> list[int]:
-    """The 1–5 scores given in the activity's satisfaction survey (a per_activity survey pack)."""
-    return surveys.activity_answers(session, activity_id)[0]
+@dataclass(frozen=True)
+class Satisfaction:
+    """What the activity's satisfaction survey (a per_activity survey pack) collected."""
+
+    scores: list[int]           # the 1–5 scores
+    comments: list[str]         # free-text answers (most useful, suggestions), newest first
+
+    @property
+    def average(self) -> float | None:
+        return sum(self.scores) / len(self.scores) if self.scores else None
 
 
-def satisfaction_average(session: Session, activity_id: int) -> float | None:
-    """The activity's satisfaction survey average (1–5); None before anyone has answered."""
-    scores = satisfaction_scores(session, activity_id)
-    return sum(scores) / len(scores) if scores else None
-
-
-def satisfaction_comments(session: Session, activity_id: int, *, limit: int = 3) -> list[str]:
-    """Up to ``limit`` free-text answers (most useful, suggestions) of the satisfaction survey, newest first."""
-    return surveys.activity_answers(session, activity_id)[1][:limit]
+def satisfaction(session: Session, activity_id: int) -> Satisfaction:
+    return Satisfaction(*surveys.activity_answers(session, activity_id))
 
 
 def _take_seat(session: Session, activity_id: int) -> bool:

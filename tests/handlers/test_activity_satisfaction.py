@@ -103,7 +103,7 @@ def test_survey_names_the_activity_and_stats_show_average_count_and_comments(pla
     stats = say(platform, "活动统计 1", user="admin01")
     assert "满意度：3.0 分（2 人评价）" in stats
     assert "· 意见：希望安排在上午" in stats and "· 意见：演练流程讲得很清楚" in stats
-    assert activities.satisfaction_average(db.get_session(), 1) == 3.0
+    assert activities.satisfaction(db.get_session(), 1).average == 3.0
 
 
 def test_comments_are_capped_at_three(platform, activity, clock):
