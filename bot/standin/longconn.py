@@ -16,7 +16,6 @@ the stand-in's HTTP endpoint (bot/standin/longconn_http.py through Redis) and th
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import threading
 import time
@@ -28,8 +27,9 @@ from typing import Callable
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
-from bot.longconn import frames
-from bot.longconn.frames import Frame
+from bot.standin import codes
+from bot.standin import longconn_wire as wire
+from bot.standin.longconn_wire import Frame
 from bot.standin.longconn_media import LongconnMedia, MediaUploads
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,6 @@ class Issued:
 
     kind: str                  # "message" or the event type
     chatid: str
-    chattype: str
     at: float
 
 
@@ -63,14 +62,12 @@ class Reply:
     chatid: str
     msgtype: str
     text: str
-    finished: bool
     media_id: str = ""          # a voice, image or file message: the uploaded media it named
 
 
 @dataclass
 class _Conn:
     ws: ServerConnection
-    number: int
     subscribed: bool = False
     issued: dict[str, Issued] = field(default_factory=dict)
     streams: dict[str, dict] = field(default_factory=dict)     # stream id → {"content", "finished", "req_id"}
@@ -107,7 +104,6 @@ class LongconnStandin:
         self._spoken: set[str] = set()
         self._sends: dict[str, deque] = defaultdict(deque)
         self._faults: dict[str, deque] = defaultdict(deque)
-        self._numbers = itertools.count(1)
         self._changed = threading.Condition()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -165,8 +161,8 @@ class LongconnStandin:
                 "text": {"content": f"@思政助手 {text}" if group else text}}
         if group:
             body["chatid"] = chatid
-        return self._call(self._push(frames.MSG_CALLBACK, body, kind="message",
-                                     chatid=chatid if group else userid, chattype=body["chattype"]))
+        return self._call(self._push(wire.MSG_CALLBACK, body, kind="message",
+                                     chatid=chatid if group else userid))
 
     def event(self, userid: str, eventtype: str, *, chatid: str | None = None) -> str:
         """Push an ``aibot_event_callback`` (e.g. ``enter_chat``); returns its req_id."""
@@ -174,17 +170,15 @@ class LongconnStandin:
                 "from": {"userid": userid}, "msgtype": "event", "event": {"eventtype": eventtype}}
         if chatid:
             body["chatid"] = chatid
-        return self._call(self._push(frames.EVENT_CALLBACK, body, kind=eventtype, chatid=chatid or userid,
-                                     chattype=body["chattype"]))
+        return self._call(self._push(wire.EVENT_CALLBACK, body, kind=eventtype, chatid=chatid or userid))
 
     def wait_replies(self, req_id: str, timeout: float = 5.0) -> list[Reply]:
-        """Replies on ``req_id`` once one of them is final (finished stream, markdown or welcome)."""
-        return self._wait(lambda: [r for r in self.replies if r.req_id == req_id], timeout,
-                          done=lambda found: any(r.finished for r in found))
+        """Replies on ``req_id`` once there is one (only a final stream, markdown or welcome is kept)."""
+        return self._wait(lambda: [r for r in self.replies if r.req_id == req_id], timeout, done=bool)
 
     def wait_sent(self, count: int = 1, timeout: float = 5.0, chatid: str | None = None) -> list[Reply]:
         """The accepted ``aibot_send_msg`` pushes, once there are at least ``count``."""
-        return self._wait(lambda: [r for r in self.replies if r.cmd == frames.SEND
+        return self._wait(lambda: [r for r in self.replies if r.cmd == wire.SEND
                                    and (chatid is None or r.chatid == chatid)], timeout,
                           done=lambda found: len(found) >= count)
 
@@ -208,10 +202,6 @@ class LongconnStandin:
         """Answer the next ``cmd`` frame with ``errcode`` instead of handling it."""
         self._faults[cmd].append(errcode)
 
-    def drop(self) -> None:
-        """Cut every connection without a close frame, as a dead network would."""
-        self._call(self._drop())
-
     def kick(self) -> None:
         """Tell the current connection another instance took over, then close it."""
         self._call(self._kick_all())
@@ -223,7 +213,7 @@ class LongconnStandin:
     # -- the server -------------------------------------------------------------------------------
 
     async def _session(self, ws: ServerConnection) -> None:
-        conn = _Conn(ws, next(self._numbers))
+        conn = _Conn(ws)
         try:
             first = await asyncio.wait_for(ws.recv(), SUBSCRIBE_WAIT_S)
             if not await self._subscribe(conn, first):
@@ -240,27 +230,27 @@ class LongconnStandin:
 
     async def _subscribe(self, conn: _Conn, raw) -> bool:
         try:
-            frame = frames.decode(raw)
-        except frames.BadFrame as exc:
+            frame = wire.read(raw)
+        except wire.Unreadable as exc:
             self.violations.append(f"first frame unreadable: {exc}")
             await conn.ws.close(1002, "bad frame")
             return False
         self._log(frame)
-        if frame.cmd != frames.SUBSCRIBE:
-            await self._answer(conn, frame, frames.NOT_SUBSCRIBED, "aibot websocket not subscribed")
+        if frame.cmd != wire.SUBSCRIBE:
+            await self._answer(conn, frame, wire.NOT_SUBSCRIBED, "aibot websocket not subscribed")
             await conn.ws.close(1008, "subscribe first")
             return False
         body = frame.body or {}
         if body.get("bot_id") != self.bot_id or body.get("secret") != self.secret:
             self.refused += 1
-            await self._answer(conn, frame, frames.BAD_CREDENTIALS, "invalid bot_id or secret (standin)")
+            await self._answer(conn, frame, wire.BAD_CREDENTIALS, "invalid bot_id or secret (standin)")
             await conn.ws.close(1008, "invalid bot_id or secret")
             return False
         await self._kick_all()
         conn.subscribed = True
         self._conns.append(conn)
         self.subscribes += 1
-        await self._answer(conn, frame, frames.OK, "ok")
+        await self._answer(conn, frame, wire.OK, "ok")
         return True
 
     async def _kick_all(self) -> None:
@@ -271,41 +261,41 @@ class LongconnStandin:
             event = {"msgid": uuid.uuid4().hex, "aibotid": self.bot_id, "msgtype": "event",
                      "event": {"eventtype": "disconnected_event"}}
             try:
-                await old.ws.send(Frame(frames.new_req_id("evt"), frames.EVENT_CALLBACK, event).encode())
+                await old.ws.send(Frame(wire.server_req_id(), wire.EVENT_CALLBACK, event).to_text())
                 await old.ws.close(1000, "another connection subscribed")
             except ConnectionClosed:
                 pass
 
     async def _handle(self, conn: _Conn, raw) -> None:
         try:
-            frame = frames.decode(raw)
-        except frames.BadFrame as exc:
+            frame = wire.read(raw)
+        except wire.Unreadable as exc:
             self.violations.append(f"unreadable frame: {exc}")
             return
         self._log(frame)
         if not conn.subscribed:
-            await self._answer(conn, frame, frames.NOT_SUBSCRIBED, "aibot websocket not subscribed")
+            await self._answer(conn, frame, wire.NOT_SUBSCRIBED, "aibot websocket not subscribed")
             return
         if self._faults[frame.cmd]:
             await self._answer(conn, frame, self._faults[frame.cmd].popleft(), "scripted by test")
             return
-        if frame.cmd == frames.PING:
+        if frame.cmd == wire.PING:
             if frame.body is not None:
                 self.violations.append("ping carried a body")
             if self.ack_pings:
-                await self._answer(conn, frame, frames.OK, "ok")
+                await self._answer(conn, frame, wire.OK, "ok")
             return
-        upload_step = {frames.UPLOAD_INIT: self.uploads.init, frames.UPLOAD_CHUNK: self.uploads.chunk,
-                       frames.UPLOAD_FINISH: self.uploads.finish}.get(frame.cmd)
+        upload_step = {wire.UPLOAD_INIT: self.uploads.init, wire.UPLOAD_CHUNK: self.uploads.chunk,
+                       wire.UPLOAD_FINISH: self.uploads.finish}.get(frame.cmd)
         if upload_step is not None:
             code, detail, body = upload_step(frame.body or {})
             await self._answer(conn, frame, code, detail, body)
             return
-        handler = {frames.RESPOND: self._respond, frames.RESPOND_WELCOME: self._welcome,
-                   frames.SEND: self._send}.get(frame.cmd)
+        handler = {wire.RESPOND: self._respond, wire.RESPOND_WELCOME: self._welcome,
+                   wire.SEND: self._send}.get(frame.cmd)
         if handler is None:
             self.violations.append(f"unknown cmd {frame.cmd!r}")
-            await self._answer(conn, frame, 40058, "unknown cmd (standin)")
+            await self._answer(conn, frame, codes.INVALID_PARAMETER, "unknown cmd (standin)")
             return
         code, detail = handler(conn, frame)
         await self._answer(conn, frame, code, detail)
@@ -313,67 +303,67 @@ class LongconnStandin:
     def _respond(self, conn: _Conn, frame: Frame) -> tuple[int, str]:
         issued = conn.issued.get(frame.req_id)
         if issued is None or issued.kind != "message":
-            return frames.INVALID_REQ_ID, "invalid req_id: not a message of this connection"
+            return wire.INVALID_REQ_ID, "invalid req_id: not a message of this connection"
         body = frame.body or {}
         msgtype = body.get("msgtype")
         if msgtype not in REPLY_MSGTYPES:
-            return frames.INVALID_MSGTYPE, f"invalid message type {msgtype!r}"
+            return wire.INVALID_MSGTYPE, f"invalid message type {msgtype!r}"
         if self.clock() - issued.at > self.reply_window_s:
-            return frames.STREAM_CLOSED, "reply window over"
+            return wire.STREAM_CLOSED, "reply window over"
         if msgtype == "stream":
             return self._stream(conn, frame, issued, body.get("stream") or {})
         content = (body.get(msgtype) or {}).get("content", "") if isinstance(body.get(msgtype), dict) else ""
-        return self._accept(Reply(frame.req_id, frame.cmd, issued.chatid, msgtype, str(content), True))
+        return self._accept(Reply(frame.req_id, frame.cmd, issued.chatid, msgtype, str(content)))
 
     def _stream(self, conn: _Conn, frame: Frame, issued: Issued, stream: dict) -> tuple[int, str]:
         stream_id, content = stream.get("id"), stream.get("content", "")
         if not isinstance(stream_id, str) or not stream_id or not isinstance(content, str):
-            return 40058, "stream.id and stream.content are required"
-        if len(content.encode("utf-8")) > frames.MARKDOWN_LIMIT:
-            return 45002, "stream content over 20480 bytes"
+            return codes.INVALID_PARAMETER, "stream.id and stream.content are required"
+        if len(content.encode("utf-8")) > wire.CONTENT_LIMIT:
+            return codes.CONTENT_TOO_LONG, "stream content over 20480 bytes"
         state = conn.streams.setdefault(stream_id, {"finished": False, "req_id": frame.req_id})
         if state["finished"] or state["req_id"] != frame.req_id:
-            return frames.STREAM_CLOSED, "stream already finished"
+            return wire.STREAM_CLOSED, "stream already finished"
         state["finished"] = bool(stream.get("finish"))
         if not state["finished"]:
-            return frames.OK, "ok"            # a snapshot; only the final text is a reply
-        return self._accept(Reply(frame.req_id, frame.cmd, issued.chatid, "stream", content, True))
+            return wire.OK, "ok"            # a snapshot; only the final text is a reply
+        return self._accept(Reply(frame.req_id, frame.cmd, issued.chatid, "stream", content))
 
     def _welcome(self, conn: _Conn, frame: Frame) -> tuple[int, str]:
         issued = conn.issued.get(frame.req_id)
         if issued is None or issued.kind != "enter_chat":
-            return frames.INVALID_REQ_ID, "invalid req_id: not an enter_chat event of this connection"
+            return wire.INVALID_REQ_ID, "invalid req_id: not an enter_chat event of this connection"
         if self.clock() - issued.at > WELCOME_WINDOW_S:
-            return frames.INVALID_REQ_ID, "welcome later than 5 s"
+            return wire.INVALID_REQ_ID, "welcome later than 5 s"
         body = frame.body or {}
         if body.get("msgtype") not in ("text", "template_card"):
-            return frames.INVALID_MSGTYPE, "welcome must be text or template_card"
+            return wire.INVALID_MSGTYPE, "welcome must be text or template_card"
         text = str((body.get("text") or {}).get("content", "")) if isinstance(body.get("text"), dict) else ""
-        return self._accept(Reply(frame.req_id, frame.cmd, issued.chatid, body["msgtype"], text, True), limit=False)
+        return self._accept(Reply(frame.req_id, frame.cmd, issued.chatid, body["msgtype"], text), limit=False)
 
     def _send(self, conn: _Conn, frame: Frame) -> tuple[int, str]:
         body = frame.body or {}
         chatid, msgtype = body.get("chatid"), body.get("msgtype")
         if not isinstance(chatid, str) or chatid not in self._spoken:
-            return frames.INVALID_CHATID, "invalid chatid: this chat never messaged the bot"
+            return wire.INVALID_CHATID, "invalid chatid: this chat never messaged the bot"
         if msgtype not in SEND_MSGTYPES:
-            return frames.INVALID_MSGTYPE, f"invalid message type {msgtype!r}"
+            return wire.INVALID_MSGTYPE, f"invalid message type {msgtype!r}"
         part = body.get(msgtype) if isinstance(body.get(msgtype), dict) else {}
         content = str(part.get("content", ""))
-        if msgtype == "markdown" and (not content or len(content.encode("utf-8")) > frames.MARKDOWN_LIMIT):
-            return 45002, "markdown.content empty or over 20480 bytes"
+        if msgtype == "markdown" and (not content or len(content.encode("utf-8")) > wire.CONTENT_LIMIT):
+            return codes.CONTENT_TOO_LONG, "markdown.content empty or over 20480 bytes"
         media_id = part.get("media_id", "") if msgtype in MEDIA_MSGTYPES else ""
         if msgtype in MEDIA_MSGTYPES and not self.uploads.usable(media_id, msgtype):
-            return 40007, f"invalid media_id: not a {msgtype} uploaded over this bot's socket, or expired"
-        return self._accept(Reply(frame.req_id, frame.cmd, chatid, msgtype, content, True, media_id))
+            return codes.INVALID_MEDIA_ID, f"invalid media_id: not a {msgtype} uploaded over this bot's socket, or expired"
+        return self._accept(Reply(frame.req_id, frame.cmd, chatid, msgtype, content, media_id))
 
     def _accept(self, reply: Reply, *, limit: bool = True) -> tuple[int, str]:
         if limit and not self._take_slot(reply.chatid):
-            return frames.FREQ_LIMIT, "over 30 messages a minute or 1000 an hour in this conversation"
+            return wire.FREQ_LIMIT, "over 30 messages a minute or 1000 an hour in this conversation"
         self.replies.append(reply)
         if self.record is not None:
             self.record(reply)
-        return frames.OK, "ok"
+        return wire.OK, "ok"
 
     def _take_slot(self, chatid: str) -> bool:
         now, sent = self.clock(), self._sends[chatid]
@@ -384,27 +374,22 @@ class LongconnStandin:
             sent.popleft()
         return True
 
-    async def _push(self, cmd: str, body: dict, *, kind: str, chatid: str, chattype: str) -> str:
+    async def _push(self, cmd: str, body: dict, *, kind: str, chatid: str) -> str:
         conn = self._conns[-1] if self._conns else None
         if conn is None:
             raise RuntimeError("no bot is connected to the long-connection stand-in")
-        req_id = frames.new_req_id("srv")
-        conn.issued[req_id] = Issued(kind, chatid, chattype, self.clock())
+        req_id = wire.server_req_id()
+        conn.issued[req_id] = Issued(kind, chatid, self.clock())
         if kind == "message":
             self._spoken.add(chatid)
-        await conn.ws.send(Frame(req_id, cmd, body).encode())
+        await conn.ws.send(Frame(req_id, cmd, body).to_text())
         return req_id
 
-    async def _drop(self) -> None:
-        for conn in list(self._conns):
-            conn.subscribed = False
-            conn.ws.transport.abort()
-
     async def _answer(self, conn: _Conn, frame: Frame, code: int, detail: str, body: dict | None = None) -> None:
-        if code != frames.OK:
+        if code != wire.OK:
             self.refusals.append((frame.cmd, code))
         try:
-            await conn.ws.send(Frame(frame.req_id, body=body, errcode=code, errmsg=detail).encode())
+            await conn.ws.send(Frame(frame.req_id, body=body, errcode=code, errmsg=detail).to_text())
         except ConnectionClosed:
             pass
         self._notify()

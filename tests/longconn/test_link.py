@@ -5,7 +5,7 @@ import asyncio
 
 import pytest
 
-from bot.longconn import frames
+from bot.standin import longconn_wire as wire
 from bot.longconn.client import LinkSettings, LongconnClient, Outcome, backoff
 from bot.standin.longconn import LongconnStandin
 
@@ -43,7 +43,7 @@ def test_login_succeeds_and_pings_are_bodyless_and_acked(server):
     async def scenario():
         client = LongconnClient(settings(server.url), on_callback=ignore)
         task = asyncio.create_task(client.run())
-        await until(lambda: sum(f.cmd == frames.PING for f in server.received) >= 3)
+        await until(lambda: sum(f.cmd == wire.PING for f in server.received) >= 3)
         client.stop()
         assert await task is Outcome.STOPPED
         return client
@@ -52,7 +52,7 @@ def test_login_succeeds_and_pings_are_bodyless_and_acked(server):
     assert (client.logins, client.login_failures, client.drops) == (1, 0, 0)
     assert server.subscribes == 1 and server.refused == 0
     assert server.violations == []            # no ping with a body, nothing unreadable
-    assert all(f.body is None for f in server.received if f.cmd == frames.PING)
+    assert all(f.body is None for f in server.received if f.cmd == wire.PING)
 
 
 def test_a_wrong_secret_gets_853000_counted_as_login_failures_and_the_client_gives_up(server):
@@ -63,7 +63,7 @@ def test_a_wrong_secret_gets_853000_counted_as_login_failures_and_the_client_giv
     client, outcome = asyncio.run(scenario())
     assert outcome is Outcome.LOGIN_REFUSED
     assert (client.logins, client.login_failures, client.drops) == (0, 3, 0)
-    assert server.refused == 3 and server.refusals == [(frames.SUBSCRIBE, frames.BAD_CREDENTIALS)] * 3
+    assert server.refused == 3 and server.refusals == [(wire.SUBSCRIBE, wire.BAD_CREDENTIALS)] * 3
 
 
 def test_unanswered_pings_make_the_client_reconnect(server):

@@ -10,7 +10,7 @@ from rq import SimpleWorker
 
 from bot import db
 from bot.keys import LONGCONN_REQUESTS
-from bot.longconn import frames
+from bot.standin import longconn_wire as wire
 from bot.longconn.outbound import enqueue_to_conversation, upload_limits
 from bot.longconn.relay import UPLOAD_DATA
 from bot.longconn.upload import CHUNK_BYTES, UploadRefused, upload_media
@@ -48,7 +48,7 @@ def spoken(wecom, *userids: str) -> None:
         assert wecom.wait_replies(wecom.say(userid, "帮助"))
 
 
-def uploads(wecom, cmd: str = frames.UPLOAD_INIT) -> list:
+def uploads(wecom, cmd: str = wire.UPLOAD_INIT) -> list:
     return [f for f in wecom.received if f.cmd == cmd]
 
 
@@ -99,7 +99,7 @@ def test_a_large_file_goes_in_chunks_of_at_most_512_KiB(app, bot, wecom):
     drain(app)
     sent = wecom.wait_sent(1)
     assert wecom.media_bytes(sent[0].media_id).data == data
-    chunks = [f.body for f in uploads(wecom, frames.UPLOAD_CHUNK)]
+    chunks = [f.body for f in uploads(wecom, wire.UPLOAD_CHUNK)]
     assert [c["chunk_index"] for c in chunks] == [0, 1, 2]
     assert [len(base64.b64decode(c["base64_data"])) for c in chunks] == [CHUNK_BYTES, CHUNK_BYTES, 1000]
     init = uploads(wecom)[0].body
@@ -112,7 +112,7 @@ def test_a_chunk_over_512_KiB_is_refused(bot, wecom):
     upload = upload_media(bot.client.connection.request, "file", "big.bin", data, chunk_bytes=CHUNK_BYTES + 100)
     with pytest.raises(UploadRefused) as refused:
         asyncio.run_coroutine_threadsafe(upload, bot.loop).result(10)
-    assert (refused.value.cmd, refused.value.errcode) == (frames.UPLOAD_CHUNK, 45001)
+    assert (refused.value.cmd, refused.value.errcode) == (wire.UPLOAD_CHUNK, 45001)
     assert wecom.uploads.media == {}
 
 
@@ -121,7 +121,7 @@ def test_a_lost_chunk_fails_the_send_in_the_ledger(no_app, bot, wecom, clip):
     wecom.uploads.lose_chunks = {0}             # acked, then lost by the gateway: finish finds it missing
     enqueue_to_members("push-10-0", ["u001"], Voice(clip))
     drain(no_app)
-    assert (frames.UPLOAD_FINISH, 40058) in wecom.refusals
+    assert (wire.UPLOAD_FINISH, 40058) in wecom.refusals
     assert wecom.wait_sent(1, timeout=0.3) == []
     assert ledger("push-10") == [("push-10-0", "chat:u001", "failed", 40058)]
     assert scheduled(no_app) == []              # refused, not busy: retrying would not help
@@ -129,7 +129,7 @@ def test_a_lost_chunk_fails_the_send_in_the_ledger(no_app, bot, wecom, clip):
 
 def test_a_busy_upload_is_retried_later_and_nothing_is_lost(no_app, bot, wecom, clip):
     spoken(wecom, "u001")
-    wecom.fail_next(frames.UPLOAD_CHUNK, -1)
+    wecom.fail_next(wire.UPLOAD_CHUNK, -1)
     enqueue_to_members("push-11-0", ["u001"], Voice(clip))
     drain(no_app)
     assert wecom.wait_sent(1, timeout=0.3) == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 from rq import SimpleWorker
 
 from bot import db
-from bot.longconn import frames
+from bot.standin import longconn_wire as wire
 from bot.longconn.outbound import SINGLE, conversation_limits, deliver_to_conversation, enqueue_to_conversation
 from bot.models.messaging import Delivery
 from bot.outgoing import Markdown, Text
@@ -35,7 +35,7 @@ def test_a_long_jobs_result_arrives_by_aibot_send_msg_once(app, bot, wecom):
     assert again["skipped"] == 1 and again["sent"] == 0
     sent = wecom.wait_sent(1)
     assert [(r.chatid, r.msgtype, r.text) for r in sent] == [("u001", "markdown", "**本月学习情况**：8 小时")]
-    body = next(f.body for f in wecom.received if f.cmd == frames.SEND)
+    body = next(f.body for f in wecom.received if f.cmd == wire.SEND)
     assert body["chat_type"] == 1
     rows = db.get_session().query(Delivery).filter_by(push_id="report-1").all()
     assert [(r.recipient, r.status) for r in rows] == [("chat:u001", "sent")]

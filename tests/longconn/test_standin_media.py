@@ -119,10 +119,10 @@ def test_the_demo_stand_in_keeps_socket_media_where_the_simulator_finds_it(app, 
 
     app.register_blueprint(standin_bp, url_prefix="/standin")
     media_id = media_saver(app, "aibTestBot01")("voice", "a.amr", clip)
-    record = reply_record(Reply("req-1", "aibot_send_msg", "u001", "voice", "", True, media_id))
+    record = reply_record(Reply("req-1", "aibot_send_msg", "u001", "voice", "", media_id))
     bubble = stand_in_record({"msgtype": "voice", "body": record}, media_url=lambda m, kind: f"/media/{m}")
     assert (bubble["kind"], bubble["src"], bubble["size"]) == ("voice", f"/media/{media_id}", len(clip))
     served = app.test_client().get(f"/standin/media/{media_id}")
     assert served.status_code == 200 and served.data == clip and served.mimetype == "audio/amr"
-    text = reply_record(Reply("req-2", "aibot_send_msg", "u001", "markdown", "**结果**", True))
+    text = reply_record(Reply("req-2", "aibot_send_msg", "u001", "markdown", "**结果**"))
     assert "<b>结果</b>" in stand_in_record({"msgtype": "markdown", "body": text}, media_url=None)["html"]
