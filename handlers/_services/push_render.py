@@ -48,11 +48,7 @@ def render(pack: Pack, item: PushItem, form: str, *, push_id: int, rate_wpm: int
         ValueError: the item has no variant in ``form``.
         VoiceError: synthesis failed, or a shipped audio file breaks WeCom's voice limits.
     """
-    _require(item, form)
-    feedback = feedback_line(push_id)
-    if form == "voice":
-        return _voice(pack, item, feedback, rate_wpm or DEFAULT_WPM)
-    return _RENDERERS[form](pack, item, feedback)
+    return render_with_closing(pack, item, form, closing=feedback_line(push_id), rate_wpm=rate_wpm)
 
 
 def render_with_closing(pack: Pack, item: PushItem, form: str, *, closing: str,
