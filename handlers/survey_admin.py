@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from sqlalchemy.exc import IntegrityError
+
 from bot import cohorts
 from bot.acl import Role
 from bot.flows import END, Turn
@@ -125,12 +127,18 @@ def _confirm(ctx, data: dict, word: str) -> Turn | None:
         if get_registry(ctx.app).match(word)[0] is not None:
             return None
         return Turn(f"没看懂「{word[:20]}」。\n{_summary(data)}", "confirm")
+    created_meanwhile = Turn(f"刚刚已经有名为「{data['title']}」的问卷了，没有重复创建。", END)
     if any(data["title"] == pack.title for pack in survey_service.all_surveys(ctx.app)):
-        return Turn(f"刚刚已经有名为「{data['title']}」的问卷了，没有重复创建。", END)
+        return created_meanwhile
     questions = [dict(q, id=f"q{n}") for n, q in enumerate(data["questions"], start=1)]
-    pack = survey_drafts.save(ctx.session, title=data["title"], cohorts=data["cohorts"],
-                              departments=data["departments"], closes=date.fromisoformat(data["closes"]),
-                              anonymous=data["anonymous"], questions=questions, created_by=ctx.user_id, now=ctx.now)
+    try:
+        pack = survey_drafts.save(ctx.session, title=data["title"], cohorts=data["cohorts"],
+                                  departments=data["departments"], closes=date.fromisoformat(data["closes"]),
+                                  anonymous=data["anonymous"], questions=questions, created_by=ctx.user_id,
+                                  now=ctx.now)
+    except IntegrityError:          # the same 确认 sent twice at once: the other one stored it (unique title)
+        ctx.session.rollback()
+        return created_meanwhile
     told = _announce(ctx, pack)
     return Turn(f"问卷已创建：{pack.id}《{pack.title}》，共 {len(questions)} 题，开放到 {data['closes']}，"
                 f"已通知 {told} 人。\n发「问卷结果 {pack.id}」看结果，「需求分析 {pack.id}」分析问答题。", END)

@@ -192,3 +192,18 @@ def stored_answers() -> int:
     session = db.get_session()
     session.expire_all()
     return session.scalar(select(func.count()).select_from(SurveyAnswer))
+
+
+def test_a_second_confirm_racing_the_first_creates_nothing_more(wired, clock, monkeypatch):
+    from handlers import survey_admin
+
+    app, platform = wired
+    admin(platform, "新建问卷")
+    for text in [*GOOD, QUESTIONS[0], "完成"]:
+        admin(platform, text)
+    session = db.get_session()                       # the other 确认 stored it after this one looked
+    session.add(SurveyDefinition(title=GOOD[0], audience=[], definition={}, created_by="admin01", created_at=clock()))
+    session.commit()
+    monkeypatch.setattr(survey_admin.survey_service, "all_surveys", lambda app=None: [])
+    assert "刚刚已经有名为「防汛培训效果调查」的问卷了" in admin(platform, "确认")
+    assert definitions() == 1
