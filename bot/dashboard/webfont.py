@@ -1,11 +1,9 @@
 """The CJK font shipped in bot/fonts, served to browsers that have none (a fresh server, headless tests)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import Response, send_file
 
-FONT_FILE = Path(__file__).resolve().parent.parent / "fonts" / "SzzsSansSC-Regular.otf"
+from bot.fonts import FONT_FILE
 CACHE_SECONDS = 7 * 24 * 3600
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 from functools import cache
-from pathlib import Path
 from typing import Callable
 
 import matplotlib
@@ -16,11 +15,10 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-import bot
+from bot.fonts import FONT_FILE
 from bot.workdays import is_workday
 from handlers._services.reports import MonthlyReport
 
-FONT_FILE = Path(bot.__file__).resolve().parent / "fonts" / "SzzsSansSC-Regular.otf"
 FONT_FAMILY = "Szzs Sans SC"           # a GB2312 subset of Noto Sans CJK SC (bot/fonts/ABOUT.md)
 CHART_KEYS = ("study_hours", "checkin_rate", "awareness")
 COMBINED = "combined"

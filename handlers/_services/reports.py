@@ -18,7 +18,7 @@ from bot import clock, cohorts, org, roles
 from bot.acl import Role
 from bot.models import Activity, ActivityRegistration, CheckIn, Member, OrgUnit, QuizAnswer
 from bot.models.activities import RegistrationStatus
-from bot.models.core import MemberStatus, OrgKind
+from bot.models.core import MemberStatus
 from bot.models.quiz import Outcome
 from bot.sqlutil import chunks
 from handlers._services import awareness, progress, study
@@ -97,17 +97,6 @@ class DayRate:
 
 
 @dataclass(frozen=True)
-class TopicRate:
-    topic: str
-    people: int                 # active members the topic is meant for
-    knowing: int                # of them, answered one of its questions right this year
-
-    @property
-    def share(self) -> float:
-        return self.knowing / self.people if self.people else 0.0
-
-
-@dataclass(frozen=True)
 class MonthlyReport:
     scope_label: str
     period: Period
@@ -118,7 +107,7 @@ class MonthlyReport:
     units: tuple[UnitRow, ...]
     days: tuple[DayRate, ...]
     awareness_period: Period    # awareness counts the year up to ``as_of``
-    topics: tuple[TopicRate, ...]
+    topics: tuple[awareness.Rate, ...]     # this year, as of ``as_of``
     members: tuple[MemberRow, ...]
 
     @property
@@ -149,17 +138,6 @@ def report_scope_for(session: Session, userid: str) -> ReportScope | None:
         return None
     label = "、".join(org.unit_path(session.get(OrgUnit, u)) for u in sorted(units)) or "全单位"
     return ReportScope(userid, standing.role, frozenset(units), label)
-
-
-def pickable_units(session: Session, scope: ReportScope) -> list[str]:
-    """The departments and teams inside the scope, as ``department=`` takes them (工程管理科,
-    工程管理科/大坝巡查班组), in tree order: the choices of a department filter."""
-    inside = org.units_within(session, set(scope.unit_ids))
-    units = session.scalars(select(OrgUnit).where(OrgUnit.id.in_(inside), OrgUnit.kind != OrgKind.UNIT.value)).all()
-    is_team = lambda unit: unit.kind == OrgKind.TEAM.value      # noqa: E731
-    # a department, then its teams: teams sort under their department's id
-    ordered = sorted(units, key=lambda u: (u.parent_id, 1, u.id) if is_team(u) else (u.id, 0, u.id))
-    return [f"{u.parent.name}/{u.name}" if is_team(u) else u.name for u in ordered]
 
 
 def month_period(text: str | None, *, today: date) -> Period:
@@ -268,12 +246,12 @@ def _day_rates(session: Session, members: list[Member], checkins: dict[str, set[
     return tuple(rates)
 
 
-def _topic_rates(session: Session, roots: frozenset[int], year: Period) -> tuple[TopicRate, ...]:
+def _topic_rates(session: Session, roots: frozenset[int], year: Period) -> tuple[awareness.Rate, ...]:
     topics = awareness.all_topics()
     if not topics:
         return ()
     who = org.active_userids_within(session, set(roots))
-    return tuple(TopicRate(r.topic, r.people, r.knowing) for r in awareness.rates(session, topics, who, year))
+    return tuple(awareness.rates(session, topics, who, year))
 
 
 def _checkin_days(session: Session, userids: list[str], first: date, last: date) -> dict[str, set[date]]:

@@ -17,7 +17,7 @@ from PIL import Image
 
 from bot import db
 from bot.standin.media import looks_like_image
-from handlers._services import report_charts, reports
+from handlers._services import awareness, report_charts, reports
 from handlers._services.dates import Period
 
 NOVEMBER = Period(date(2026, 11, 1), date(2026, 11, 30), "2026 年 11 月")
@@ -108,7 +108,7 @@ def test_the_font_covers_gb2312_and_ships_with_its_licence():
 
 
 def test_many_topics_show_the_lowest_fifteen(report):
-    topics = tuple(reports.TopicRate(f"主题{n}", 20, n) for n in range(20))      # 主题0 is the lowest
+    topics = tuple(awareness.Rate(f"主题{n}", 20, n, 0) for n in range(20))      # 主题0 is the lowest
     crowded = dataclasses.replace(report, topics=topics)
     assert [t.topic for t in report_charts.shown_topics(crowded)] == [f"主题{n}" for n in range(15)]
     figure = Figure()

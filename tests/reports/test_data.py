@@ -134,14 +134,3 @@ def test_month_words(office):
     assert reports.month_period("2026-10", today=today).first == date(2026, 10, 1)
     with pytest.raises(reports.ReportError, match="看不懂月份"):
         reports.month_period("13月", today=today)
-
-
-def test_the_departments_a_filter_offers(office):
-    session = db.get_session()
-    assert reports.pickable_units(session, scope_of("head1")) == [
-        "工程管理科", "工程管理科/大坝巡查班组", "工程管理科/防汛抢险班组"]
-    assert reports.pickable_units(session, scope_of("patrol1")) == ["工程管理科/大坝巡查班组"]
-    every = reports.pickable_units(session, scope_of("admin01"))
-    assert every[:3] == ["工程管理科", "工程管理科/大坝巡查班组", "工程管理科/防汛抢险班组"] and len(every) == 6
-    for choice in every:                    # each choice is a department= the report takes
-        assert report_for("admin01", department=choice).members
