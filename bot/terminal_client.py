@@ -96,9 +96,8 @@ def _run(args: argparse.Namespace) -> int:
         raise ClientError("自建应用只收一对一消息，请去掉 --group 或改用 --channel robot|aibot "
                           "/ the app channel is one-to-one: drop --group or use --channel robot|aibot")
     chat = args.chat if args.group else args.user
-    hooks = settings.get("WECOM_GROUP_WEBHOOKS") or {}
     target = Target(base=f"http://127.0.0.1:{settings['PORT']}", channel=channel, user=args.user, group=args.group,
-                    chat=chat, chat_names=frozenset({chat} | {k for k, v in hooks.items() if v == hooks.get(chat)}))
+                    chat=chat, chat_names=chat_names(settings, chat))
     since = _last_push_id(target.base)
     name = args.name or (demo_name(args.user) if settings.get("DEMO_MODE") else None) or args.user
     plaintext = callback_plaintext(target, " ".join(args.text), name=name, settings=settings)
@@ -114,6 +113,13 @@ def _run(args: argparse.Namespace) -> int:
 
 
 # ---- the callback, as WeCom would build it ----
+
+def chat_names(settings: dict, chat: str) -> frozenset[str]:
+    """``chat`` and every group name that shares its webhook (how pushes to that group name it)."""
+    hooks = settings.get("WECOM_GROUP_WEBHOOKS") or {}
+    key = hooks.get(chat)
+    return frozenset({chat} | {name for name, value in hooks.items() if key and value == key})
+
 
 def callback_plaintext(target: Target, text: str, *, name: str, settings: dict) -> str:
     chattype = "group" if target.group else "single"

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 from bot.config import DEMO_GROUP_ID
 from bot.simulator import render
-from bot.terminal_client import CallbackSession, ClientError, Target, callback_plaintext, demo_name, say_over_longconn
+from bot.terminal_client import (CallbackSession, ClientError, Target, callback_plaintext, chat_names, demo_name,
+                                 say_over_longconn)
 
 CHANNELS = ("aibot", "robot", "app", "longconn")
 
@@ -43,9 +44,7 @@ def say(settings: dict, *, user: str, text: str, channel: str, group: bool) -> S
     chat = DEMO_GROUP_ID if group else user
     if channel == "longconn":
         return _say_over_longconn(settings, user=user, text=text, chat=chat if group else None)
-    hooks = settings.get("WECOM_GROUP_WEBHOOKS") or {}
-    target = Target(base=f"http://127.0.0.1:{settings['PORT']}", channel=channel, user=user, group=group,
-                    chat=chat, chat_names=frozenset({chat} | {k for k, v in hooks.items() if v == hooks.get(chat)}))
+    target = Target(base=f"http://127.0.0.1:{settings['PORT']}", channel=channel, user=user, group=group, chat=chat)
     plaintext = callback_plaintext(target, text, name=demo_name(user) or user, settings=settings)
     session = CallbackSession(target, settings)
     try:
@@ -68,6 +67,4 @@ def _say_over_longconn(settings: dict, *, user: str, text: str, chat: str | None
 
 def group_names(settings: dict) -> frozenset[str]:
     """The demo group's chat id and every group name that shares its webhook (how pushes name it)."""
-    hooks = settings.get("WECOM_GROUP_WEBHOOKS") or {}
-    key = hooks.get(DEMO_GROUP_ID)
-    return frozenset({DEMO_GROUP_ID} | {name for name, value in hooks.items() if key and value == key})
+    return chat_names(settings, DEMO_GROUP_ID)
