@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 
 from bot.flows import Flow, Turn
+from bot.router import get_registry
 
 BACK_WORDS = frozenset({"上一步", "返回", "返回上一步", "后退"})
+CONFIRM_WORDS = frozenset({"确认", "确定", "发布", "确认发布", "创建", "是", "好", "好的", "对", "没问题", "ok"})
 
 Ask = Callable[[str, dict], str]                # (step, data) -> the question
 Taker = Callable[..., None]                     # (ctx, data, text) -> None, or ValueError
@@ -41,3 +43,8 @@ def _step(name: str, order: Sequence[str], ask: Ask, takers: Mapping[str, Taker]
         return Turn(ask(order[index + 1], data), order[index + 1])
 
     return step
+
+
+def is_command(ctx, word: str) -> bool:
+    """A command sent in the middle of a dialogue (帮助, 问卷结果 …): the router answers it and the step waits."""
+    return get_registry(ctx.app).match(word)[0] is not None

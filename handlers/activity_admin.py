@@ -22,9 +22,9 @@ from bot.messages import Reply
 from bot.models.activities import Activity, RegistrationStatus
 from bot.outbox import enqueue_to_members
 from bot.outgoing import Text
-from bot.router import Arg, CommandGroup, get_registry
+from bot.router import Arg, CommandGroup
 from handlers._format import hours
-from handlers._guided import guided_flow
+from handlers._guided import CONFIRM_WORDS, guided_flow, is_command
 from handlers._services import activities, activity_notice, activity_packs, activity_parse, activity_signin
 from handlers._services.activity_parse import KINDS, parse_number
 from handlers._services.activity_text import describe, when, where
@@ -34,7 +34,6 @@ from jobs.pushes import Plan, plan
 
 group = CommandGroup("activity_admin", title="活动管理")
 FLOW_NAME = "publish_activity"
-CONFIRM_WORDS = frozenset({"确认", "确定", "发布", "确认发布", "是", "好", "好的", "对", "没问题", "ok"})
 _KIND_MENU = "  ".join(f"{n}.{kind}" for n, kind in enumerate(KINDS, start=1))
 CANCELLED = "好的，已取消发布，什么都没有保存。"
 ALREADY_PUBLISHED = "「{title}」刚刚已经发布过了，没有重复发布。发「活动统计」可以查看。"
@@ -119,7 +118,7 @@ def _confirm(ctx, data: dict, word: str) -> Turn | None:
         data["practice"] = not word.startswith("不")
         return Turn(_ask("confirm", data), "confirm")
     if word.lower() not in CONFIRM_WORDS:
-        if get_registry(ctx.app).match(word)[0] is not None:
+        if is_command(ctx, word):
             return None             # a command (another 发布活动 …): routed as usual, the summary waits
         return Turn(f"没看懂「{word[:20]}」。\n{_ask('confirm', data)}", "confirm")
     published = _publish(ctx, data)

@@ -17,9 +17,9 @@ from bot.flows import END, Turn
 from bot.messages import Reply
 from bot.outbox import enqueue_to_members
 from bot.outgoing import Text
-from bot.router import Arg, CommandGroup, get_registry
+from bot.router import Arg, CommandGroup
 from bot.sqlutil import chunks
-from handlers._guided import guided_flow
+from handlers._guided import CONFIRM_WORDS, guided_flow, is_command
 from handlers._services import survey_drafts
 from handlers._services import surveys as survey_service
 from handlers.surveys import KIND_LABELS, UNKNOWN_SURVEY, survey_list
@@ -30,7 +30,6 @@ FLOW_NAME = "new_survey"
 ORDER = ("title", "audience", "closes", "anonymous", "question", "confirm")
 DONE_WORDS = frozenset({"完成", "好了", "出完了", "完成出题", "结束出题", "没有了"})
 UNDO_WORDS = frozenset({"删除上一题", "删掉上一题", "去掉上一题", "撤销", "撤销上一题"})
-CONFIRM_WORDS = frozenset({"确认", "确定", "创建", "发布", "是", "好", "好的", "对", "没问题", "ok"})
 ANONYMOUS_WORDS = {"匿名": True, "是": True, "匿名填写": True, "实名": False, "记名": False, "否": False,
                    "不匿名": False, "实名填写": False}
 NOTICE_BATCH = 1000
@@ -111,7 +110,7 @@ def _question(ctx, data: dict, word: str) -> Turn | None:
     try:
         question = survey_drafts.parse_question(word, len(questions) + 1)
     except ValueError as exc:
-        if get_registry(ctx.app).match(word)[0] is not None:
+        if is_command(ctx, word):
             return None             # a command, not a question: routed as usual, the dialogue waits
         return Turn(f"{exc}\n{_ask('question', data)}", "question")
     questions.append(question.model_dump(mode="json"))
@@ -124,7 +123,7 @@ def _question(ctx, data: dict, word: str) -> Turn | None:
 
 def _confirm(ctx, data: dict, word: str) -> Turn | None:
     if word.lower() not in CONFIRM_WORDS:
-        if get_registry(ctx.app).match(word)[0] is not None:
+        if is_command(ctx, word):
             return None
         return Turn(f"没看懂「{word[:20]}」。\n{_summary(data)}", "confirm")
     created_meanwhile = Turn(f"刚刚已经有名为「{data['title']}」的问卷了，没有重复创建。", END)
