@@ -14,7 +14,6 @@ goal means everyone. Each figure for all topics at once is one SQL query with on
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 from flask import Flask
 from sqlalchemy import Select, case, func, select

@@ -8,19 +8,18 @@ unit costs four queries whatever its size.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import date, timedelta
 from pathlib import Path
 
 import yaml
 from flask import Flask, current_app
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from bot import org
 from content_packs.schema import describe
 from bot.models import CheckIn, Member, OrgUnit, QuizAnswer, StudyLog
-from bot.models.core import MemberStatus, OrgKind
+from bot.models.core import OrgKind
 from bot.models.quiz import Outcome
 from bot.models.study import StudySource
 from handlers._services.dates import Period
