@@ -1,6 +1,5 @@
 """Alembic environment: the URL comes from the bot's settings (or -x url=…)."""
 from alembic import context
-from sqlalchemy import pool
 
 from bot.config import load_settings
 from bot.db import make_engine

@@ -8,7 +8,7 @@ import pytest
 from bot import create_app, db, flows
 from bot.keys import FLOW
 from handlers import ENABLED_BY_DEFAULT
-from tests.conftest import TEST_AES_KEY, TEST_CORP_ID, TEST_TOKEN, make_settings
+from tests.conftest import TEST_CORP_ID, make_settings
 from tests.factories import member
 
 MODULES = (*ENABLED_BY_DEFAULT, "tests.flow_demo")

@@ -11,7 +11,6 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import fakeredis
 import pytest
 from redis import Redis
 from rq import Queue
