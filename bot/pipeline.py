@@ -101,13 +101,18 @@ def _run(ctx: Context, cmd: Command, rest: str) -> Reply:
         values = bind_args(cmd.args, rest)
     except ArgError as exc:
         _audit(ctx, cmd, rest, "bad_args", str(exc))
-        lines = [str(exc), texts.USAGE.format(usage=cmd.usage())]
-        if cmd.example:
-            lines.append(texts.EXAMPLE.format(example=cmd.example))
-        return Reply("\n".join(lines))
+        return bad_arguments(cmd, exc)
     reply = _as_reply(cmd.func(ctx, **values))
     _audit(ctx, cmd, rest, "ok", reply.text if reply else "")
     return reply or Reply(texts.GREETING)
+
+
+def bad_arguments(cmd: Command, exc: ArgError) -> Reply:
+    """What was wrong with the arguments, the command's usage and its example."""
+    lines = [str(exc), texts.USAGE.format(usage=cmd.usage())]
+    if cmd.example:
+        lines.append(texts.EXAMPLE.format(example=cmd.example))
+    return Reply("\n".join(lines))
 
 
 def _audit(ctx: Context, cmd: Command, rest: str, result: str, detail: str) -> None:

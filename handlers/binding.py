@@ -10,7 +10,7 @@ from bot.longconn.identity import UNBOUND_EVENT
 from bot.messages import Reply
 from bot.models import Member
 from bot.outgoing import Text
-from bot.pipeline import DEFAULT_BOT_NAMES
+from bot.pipeline import DEFAULT_BOT_NAMES, bad_arguments
 from bot.router import Arg, ArgError, CommandGroup, bind_args, get_registry
 from bot.textnorm import normalize
 from handlers._services import binding as service
@@ -59,7 +59,7 @@ def _file_request(ctx, cmd, rest: str) -> Reply:
     try:
         userid = bind_args(cmd.args, rest)["userid"]
     except ArgError as exc:
-        return Reply(f"{exc}\n用法：{cmd.usage()}\n例如：{cmd.example}")
+        return bad_arguments(cmd, exc)
     outcome = service.request(ctx.session, ctx.user_id, userid, ctx.now)
     if outcome is Requested.NOT_ON_ROSTER:
         return Reply(NO_SUCH_MEMBER.format(userid=userid))
