@@ -6,12 +6,12 @@ itself, waits the scripted latency and answers a queued fault if one matches its
 from __future__ import annotations
 
 import functools
+import io
 import json
 import time
 from typing import Callable
-from urllib.parse import quote
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request, send_file
 
 from bot.standin import codes, longconn_http, records, scenario, service, store
 from bot.standin.media import content_type
@@ -171,11 +171,9 @@ def media_get() -> dict | Response:
 
 def media_response(found: store.Media) -> Response:
     """Serve stored media bytes the way media/get does."""
-    response = Response(found.data, mimetype=content_type(found.kind, found.data))
-    # a Chinese file name goes in filename* (RFC 6266); filename keeps an ASCII stand-in for old clients
-    plain = found.filename.encode("ascii", "replace").decode("ascii").replace("?", "_").replace('"', "_")
-    response.headers["Content-Disposition"] = f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(found.filename)}"
-    return response
+    # a Chinese file name goes in filename* (RFC 6266), with an ASCII filename for old clients
+    return send_file(io.BytesIO(found.data), mimetype=content_type(found.kind, found.data), as_attachment=True,
+                     download_name=found.filename, etag=False, conditional=False)
 
 
 @bp.route("/", defaults={"path": ""}, methods=ALL_METHODS)
