@@ -37,7 +37,6 @@ log = logging.getLogger(__name__)
 SUBSCRIBE_WAIT_S = 10
 WELCOME_WINDOW_S = 5
 REPLY_WINDOW_S = 6 * 60
-CONVERSATION_LIMITS = ((30, 60.0), (1000, 3600.0))
 SEND_MSGTYPES = frozenset({"markdown", "template_card", "file", "image", "voice", "video"})
 MEDIA_MSGTYPES = frozenset({"file", "image", "voice", "video"})
 REPLY_MSGTYPES = frozenset({"stream", "markdown", "template_card", "stream_with_template_card",
@@ -358,21 +357,12 @@ class LongconnStandin:
         return self._accept(Reply(frame.req_id, frame.cmd, chatid, msgtype, content, media_id))
 
     def _accept(self, reply: Reply, *, limit: bool = True) -> tuple[int, str]:
-        if limit and not self._take_slot(reply.chatid):
+        if limit and not wire.take_slot(self._sends[reply.chatid], self.clock()):
             return wire.FREQ_LIMIT, "over 30 messages a minute or 1000 an hour in this conversation"
         self.replies.append(reply)
         if self.record is not None:
             self.record(reply)
         return wire.OK, "ok"
-
-    def _take_slot(self, chatid: str) -> bool:
-        now, sent = self.clock(), self._sends[chatid]
-        if any(sum(1 for t in sent if now - t < window) >= limit for limit, window in CONVERSATION_LIMITS):
-            return False
-        sent.append(now)
-        while sent and now - sent[0] > CONVERSATION_LIMITS[-1][1]:
-            sent.popleft()
-        return True
 
     async def _push(self, cmd: str, body: dict, *, kind: str, chatid: str) -> str:
         conn = self._conns[-1] if self._conns else None

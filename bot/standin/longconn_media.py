@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from bot.standin import codes
+from bot.standin.longconn_wire import take_slot
 from bot.standin.media import MAX_BYTES, check_upload
 
 CHUNK_BYTES = 512 * 1024
@@ -31,7 +32,6 @@ MIN_TOTAL = 5
 FILENAME_BYTES = 256
 SESSION_S = 30 * 60
 MEDIA_S = 3 * 24 * 3600
-UPLOAD_LIMITS = ((30, 60.0), (1000, 3600.0))
 
 Answer = tuple[int, str, dict | None]       # errcode, errmsg, ack body
 
@@ -93,8 +93,9 @@ class MediaUploads:
             return codes.INVALID_PARAMETER, "total_chunks does not fit total_size in chunks of at most 512 KiB", None
         if md5 is not None and not isinstance(md5, str):
             return codes.INVALID_PARAMETER, "md5 must be a string", None
-        if not self._take_slot():
+        if not take_slot(self._started, self.clock()):
             return codes.FREQ_LIMIT, "upload rate over 30 a minute or 1000 an hour for this bot", None
+        self.uploads_started += 1
         upload_id = "up_" + secrets.token_hex(12)
         self.sessions[upload_id] = Upload(kind, filename, total_size, total_chunks, md5 or None, self.clock())
         return codes.OK, "ok", {"upload_id": upload_id}
@@ -153,16 +154,6 @@ class MediaUploads:
             del self.sessions[upload_id]
             return None, "upload session expired (30 minutes)"
         return upload, ""
-
-    def _take_slot(self) -> bool:
-        now = self.clock()
-        if any(sum(1 for t in self._started if now - t < window) >= limit for limit, window in UPLOAD_LIMITS):
-            return False
-        self._started.append(now)
-        self.uploads_started += 1
-        while now - self._started[0] > UPLOAD_LIMITS[-1][1]:
-            self._started.popleft()
-        return True
 
 
 def _count(value: object) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from collections import deque
 from dataclasses import dataclass
 
 from bot.standin import codes
@@ -33,6 +34,8 @@ INVALID_CHATID = 93006
 INVALID_MSGTYPE = codes.INVALID_MSGTYPE
 FREQ_LIMIT = codes.FREQ_LIMIT       # chosen: the spec names no code for the per-conversation limit
 CONTENT_LIMIT = 20480               # bytes of markdown or stream content
+# 30 a minute and 1000 an hour: messages per conversation (§7), and uploads per bot (§8)
+RATE_LIMITS = ((30, 60.0), (1000, 3600.0))
 
 
 class Unreadable(ValueError):
@@ -73,6 +76,16 @@ def read(raw: str | bytes) -> Frame:
         raise Unreadable("no headers.req_id")
     body = data.get("body")
     return Frame(req_id, str(data.get("cmd") or ""), body if isinstance(body, dict) else None)
+
+
+def take_slot(times: deque, now: float) -> bool:
+    """Record one more event at ``now`` in ``times`` unless ``RATE_LIMITS`` are reached (then False)."""
+    if any(sum(1 for t in times if now - t < window) >= limit for limit, window in RATE_LIMITS):
+        return False
+    times.append(now)
+    while now - times[0] > RATE_LIMITS[-1][1]:
+        times.popleft()
+    return True
 
 
 def server_req_id() -> str:
