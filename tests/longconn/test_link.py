@@ -3,21 +3,10 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 
 from bot.standin import longconn_wire as wire
 from bot.longconn.client import LinkSettings, LongconnClient, Outcome, backoff
-from bot.standin.longconn import LongconnStandin
-
-BOT_ID, SECRET = "aibTestBot01", "longconn-secret-0001"
-
-
-@pytest.fixture
-def server():
-    fake = LongconnStandin(bot_id=BOT_ID, secret=SECRET)
-    fake.start()
-    yield fake
-    fake.stop()
+from tests.longconn.conftest import BOT_ID, SECRET
 
 
 def settings(url: str, **overrides) -> LinkSettings:
@@ -39,40 +28,40 @@ async def until(predicate, timeout: float = 5.0) -> None:
     raise AssertionError("condition not reached in time")
 
 
-def test_login_succeeds_and_pings_are_bodyless_and_acked(server):
+def test_login_succeeds_and_pings_are_bodyless_and_acked(wecom):
     async def scenario():
-        client = LongconnClient(settings(server.url), on_callback=ignore)
+        client = LongconnClient(settings(wecom.url), on_callback=ignore)
         task = asyncio.create_task(client.run())
-        await until(lambda: sum(f.cmd == wire.PING for f in server.received) >= 3)
+        await until(lambda: sum(f.cmd == wire.PING for f in wecom.received) >= 3)
         client.stop()
         assert await task is Outcome.STOPPED
         return client
 
     client = asyncio.run(scenario())
     assert (client.logins, client.login_failures, client.drops) == (1, 0, 0)
-    assert server.subscribes == 1 and server.refused == 0
-    assert server.violations == []            # no ping with a body, nothing unreadable
-    assert all(f.body is None for f in server.received if f.cmd == wire.PING)
+    assert wecom.subscribes == 1 and wecom.refused == 0
+    assert wecom.violations == []            # no ping with a body, nothing unreadable
+    assert all(f.body is None for f in wecom.received if f.cmd == wire.PING)
 
 
-def test_a_wrong_secret_gets_853000_counted_as_login_failures_and_the_client_gives_up(server):
+def test_a_wrong_secret_gets_853000_counted_as_login_failures_and_the_client_gives_up(wecom):
     async def scenario():
-        client = LongconnClient(settings(server.url, secret="wrong", max_login_failures=3), on_callback=ignore)
+        client = LongconnClient(settings(wecom.url, secret="wrong", max_login_failures=3), on_callback=ignore)
         return client, await asyncio.wait_for(client.run(), 10)
 
     client, outcome = asyncio.run(scenario())
     assert outcome is Outcome.LOGIN_REFUSED
     assert (client.logins, client.login_failures, client.drops) == (0, 3, 0)
-    assert server.refused == 3 and server.refusals == [(wire.SUBSCRIBE, wire.BAD_CREDENTIALS)] * 3
+    assert wecom.refused == 3 and wecom.refusals == [(wire.SUBSCRIBE, wire.BAD_CREDENTIALS)] * 3
 
 
-def test_unanswered_pings_make_the_client_reconnect(server):
-    server.ack_pings = False
+def test_unanswered_pings_make_the_client_reconnect(wecom):
+    wecom.ack_pings = False
 
     async def scenario():
-        client = LongconnClient(settings(server.url), on_callback=ignore)
+        client = LongconnClient(settings(wecom.url), on_callback=ignore)
         task = asyncio.create_task(client.run())
-        await until(lambda: server.subscribes >= 2)
+        await until(lambda: wecom.subscribes >= 2)
         client.stop()
         await task
         return client
@@ -81,31 +70,31 @@ def test_unanswered_pings_make_the_client_reconnect(server):
     assert client.drops >= 1 and client.logins >= 2 and client.login_failures == 0
 
 
-def test_a_second_connection_kicks_the_first_and_the_first_stops(server):
+def test_a_second_connection_kicks_the_first_and_the_first_stops(wecom):
     async def scenario():
-        first = LongconnClient(settings(server.url), on_callback=ignore)
+        first = LongconnClient(settings(wecom.url), on_callback=ignore)
         first_run = asyncio.create_task(first.run())
-        await until(lambda: server.subscribes == 1)
-        second = LongconnClient(settings(server.url), on_callback=ignore)
+        await until(lambda: wecom.subscribes == 1)
+        second = LongconnClient(settings(wecom.url), on_callback=ignore)
         second_run = asyncio.create_task(second.run())
         outcome = await asyncio.wait_for(first_run, 5)
         await asyncio.sleep(0.3)           # several ping intervals: the second stays, nobody fights back
-        assert server.subscribes == 2 and server.live_connections == 1 and second.connection is not None
+        assert wecom.subscribes == 2 and wecom.live_connections == 1 and second.connection is not None
         second.stop()
         await second_run
         return first, outcome
 
     first, outcome = asyncio.run(scenario())
     assert outcome is Outcome.KICKED and first.logins == 1
-    assert server.kicked == 1
+    assert wecom.kicked == 1
 
 
-def test_a_dropped_link_reconnects_with_growing_backoff(server):
+def test_a_dropped_link_reconnects_with_growing_backoff(wecom):
     async def scenario():
-        client = LongconnClient(settings(server.url, backoff_base=0.02, backoff_max=0.08), on_callback=ignore)
+        client = LongconnClient(settings(wecom.url, backoff_base=0.02, backoff_max=0.08), on_callback=ignore)
         task = asyncio.create_task(client.run())
-        await until(lambda: server.subscribes == 1)
-        await asyncio.to_thread(server.stop)     # nobody answers any more: every dial fails
+        await until(lambda: wecom.subscribes == 1)
+        await asyncio.to_thread(wecom.stop)     # nobody answers any more: every dial fails
         await until(lambda: len(client.delays) >= 4)
         client.stop()
         await task
