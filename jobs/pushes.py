@@ -39,7 +39,7 @@ from bot import clock, cohorts, db, workdays
 from bot.models import Member
 from bot.models.pushes import ItemReceipt, Push, PushOrigin, PushStatus
 from bot.outbox import app_token_fetched_meanwhile, enqueue_to_group, enqueue_to_members
-from bot.sqlutil import chunks, insert_each_ignoring_duplicates
+from bot.sqlutil import chunks, insert_each_ignoring_duplicates, json_values, values_param
 from bot.tasks import app_job, get_jobs
 from content_packs.schema import Pack, PushItem
 from handlers._services import push_audience
@@ -175,10 +175,9 @@ def _audience_userids(session: Session, push: Push, userids: list[str] | None, *
     if userids is None:
         audience = push_audience.Audience.from_label(push.audience)
         return push_audience.userids_of(session, audience, rules=cohorts.get_rules(), today=today)
-    found: list[str] = []
-    for part in chunks(sorted(set(userids))):
-        found += session.scalars(select(Member.userid).where(Member.userid.in_(part)))
-    return sorted(found)
+    connection = session.connection()
+    query = select(Member.userid).where(Member.userid.in_(select(json_values(connection.dialect.name).c.value)))
+    return sorted(connection.execute(query, values_param(userids)).scalars())
 
 
 def _record_receipts(session: Session, push: Push, userids: list[str], form: str, now: datetime) -> None:
