@@ -128,16 +128,8 @@ class Messenger:
         if wait:
             log.info("push %s: webhook of %s over 20/min, deferring %.1f s", push_id, chat, wait)
             return SendResult(deferred={chat: now + wait}, checked_at=now)
-        if not self._ledger.claim(push_id, [recipient], message.msgtype):
-            return SendResult(skipped=(chat,), checked_at=now)
-        for index, part in enumerate(parts):
-            try:
-                self._webhook.send(key, self._group_payload(part, key))
-            except WeComError as exc:
-                self._record_error(push_id, [recipient], exc, index, len(parts))
-                return SendResult(failed=(chat,), checked_at=now)
-        self._ledger.mark_sent(push_id, [recipient])
-        return SendResult(sent=(chat,), checked_at=now)
+        return self._send_once(push_id, recipient, chat, message.msgtype, parts, now,
+                               lambda index, part: self._webhook.send(key, self._group_payload(part, key)))
 
     def send_to_members(self, push_id: str, userids: Iterable[str], message: Message) -> SendResult:
         """Send ``message`` to each member once, ≤1000 per call; members over their limits wait.
@@ -208,19 +200,29 @@ class Messenger:
         if wait:
             log.info("push %s: conversation %s over 30/min or 1000/h, deferring %.1f s", push_id, chatid, wait)
             return SendResult(deferred={chatid: now + wait}, checked_at=now)
-        if not self._ledger.claim(push_id, [recipient], message.msgtype):
-            return SendResult(skipped=(chatid,), checked_at=now)
+
+        def send_part(index: int, part) -> None:
+            if index in media:
+                sender.send_media(chatid, part.msgtype, media[index], chat_type=chat_type)
+            else:
+                sender.send_markdown(chatid, part, chat_type=chat_type)
+
+        return self._send_once(push_id, recipient, chatid, message.msgtype, parts, now, send_part)
+
+    def _send_once(self, push_id: str, recipient: str, shown: str, msgtype: str, parts: Sequence, now: float,
+                   send_part: Callable[[int, object], None]) -> SendResult:
+        """Claim ``recipient`` in the ledger, send the parts in order, and record the outcome; a
+        recipient claimed already (by another worker) is skipped."""
+        if not self._ledger.claim(push_id, [recipient], msgtype):
+            return SendResult(skipped=(shown,), checked_at=now)
         for index, part in enumerate(parts):
             try:
-                if index in media:
-                    sender.send_media(chatid, part.msgtype, media[index], chat_type=chat_type)
-                else:
-                    sender.send_markdown(chatid, part, chat_type=chat_type)
+                send_part(index, part)
             except WeComError as exc:
                 self._record_error(push_id, [recipient], exc, index, len(parts))
-                return SendResult(failed=(chatid,), checked_at=now)
+                return SendResult(failed=(shown,), checked_at=now)
         self._ledger.mark_sent(push_id, [recipient])
-        return SendResult(sent=(chatid,), checked_at=now)
+        return SendResult(sent=(shown,), checked_at=now)
 
     # -- errors ----------------------------------------------------------------------------------
 
