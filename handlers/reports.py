@@ -63,7 +63,7 @@ def _understand(ctx, month: str | None, unit: str | None) -> tuple[tuple[Period,
     """((period, department or None, scope label), None), or (None, what was wrong) in Chinese."""
     if month and unit is None and not _names_a_month(month, ctx):
         month, unit = None, month
-    scope = reports.report_scope_for(ctx.session, ctx.user_id)
+    scope = reports.scope_of(ctx.session, ctx.user_id, ctx.standing)
     if scope is None:
         return None, NOT_ALLOWED
     try:

@@ -130,6 +130,11 @@ def report_scope_for(session: Session, userid: str) -> ReportScope | None:
     """The units ``userid`` may see reports of; None for members and guests."""
     standing = roles.resolve(session, userid, on_roster=org.find_member(session, userid) is not None,
                              config_admins=tuple(current_app.config.get("BOT_ADMINS", ())))
+    return scope_of(session, userid, standing)
+
+
+def scope_of(session: Session, userid: str, standing: roles.Standing) -> ReportScope | None:
+    """``report_scope_for`` when the standing is known already (a handler's ``ctx.standing``)."""
     if standing.role >= Role.ADMIN:
         units = org.root_units(session)
     elif standing.role >= Role.LEADER:
