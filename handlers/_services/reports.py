@@ -166,7 +166,7 @@ def monthly_report(session: Session, scope: ReportScope, period: Period, *,
         ReportError: the month has not begun, is not a calendar month, or the department is
             unknown, ambiguous or outside the scope.
     """
-    check_request(session, scope, period, department=department)
+    _check_period(period)
     as_of = min(period.last, clock.now().date())
     roots, label = _chosen_units(session, scope, department)
     members = progress.members_under(session, set(roots))
@@ -196,11 +196,15 @@ def check_request(session: Session, scope: ReportScope, period: Period, *, depar
     Raises:
         ReportError: as ``monthly_report`` would.
     """
+    _check_period(period)
+    return _chosen_units(session, scope, department)[1]
+
+
+def _check_period(period: Period) -> None:
     if period.first.day != 1 or period.last != Month.of(period.first).last:
         raise ReportError("报表按自然月统计，请写「本月」「上月」或「2026-10」这样的月份。")
     if period.first > clock.now().date():
         raise ReportError(f"{period.label}还没有开始。")
-    return _chosen_units(session, scope, department)[1]
 
 
 def _chosen_units(session: Session, scope: ReportScope, department: str | None) -> tuple[frozenset[int], str]:
