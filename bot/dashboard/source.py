@@ -17,14 +17,14 @@ class ReportSource:
 
     ``scope_for(session, userid)`` → a scope with ``label`` and ``unit_ids``, or None (no report rights);
     ``period(text, today)`` → the month; ``report(session, scope, period, department)`` → the report;
-    ``charts(report)`` → ``{"study_hours", "checkin_rate", "awareness": PNG bytes}``;
+    ``charts(report, keys=...)`` → ``{key: PNG bytes}`` for the charts named (study_hours, checkin_rate, awareness);
     ``workbook(report)`` → xlsx bytes.
     """
 
     scope_for: Callable[[Session, str], Any]
     period: Callable[[str | None, date], Any]
     report: Callable[[Session, Any, Any, str | None], Any]
-    charts: Callable[[Any], dict[str, bytes]]
+    charts: Callable[..., dict[str, bytes]]
     workbook: Callable[[Any], bytes]
     refusal: type[Exception]
 

@@ -73,7 +73,7 @@ def page():
         report = _report(viewer, month, unit, today)
     except viewer.source.refusal as exc:
         return render_template("dashboard.html", error=str(exc), report=None, charts=[], **choices), 400
-    images = viewer.source.charts(report)
+    images = viewer.source.charts(report, keys=[key for key, _ in CHARTS])
     charts = [(key, title, "data:image/png;base64," + base64.b64encode(images[key]).decode("ascii"))
               for key, title in CHARTS]
     return render_template("dashboard.html", error=None, report=report, charts=charts, **choices)
@@ -96,7 +96,8 @@ def download(name: str):
                          mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     key = name.removesuffix(".png")
     if name.endswith(".png") and key in dict(CHARTS):
-        return send_file(io.BytesIO(viewer.source.charts(report)[key]), mimetype="image/png", as_attachment=True,
+        png = viewer.source.charts(report, keys=(key,))[key]
+        return send_file(io.BytesIO(png), mimetype="image/png", as_attachment=True,
                          download_name=f"{stem}-{dict(CHARTS)[key]}.png")
     return _notice("没有这个下载项。", 404)
 

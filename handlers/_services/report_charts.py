@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 from functools import cache
-from typing import Callable
+from typing import Callable, Sequence
 
 import matplotlib
 from matplotlib import font_manager
@@ -41,23 +41,25 @@ def style() -> dict:
             "axes.spines.top": False, "axes.spines.right": False}
 
 
-def chart_pngs(report: MonthlyReport, *, on_progress: Callable[[int], None] | None = None) -> dict[str, bytes]:
-    """The three charts one by one, and all three in one image for the chat message (key ``combined``).
+def chart_pngs(report: MonthlyReport, *, keys: Sequence[str] = (*CHART_KEYS, COMBINED),
+               on_progress: Callable[[int], None] | None = None) -> dict[str, bytes]:
+    """The charts named by ``keys``: any of the three one by one, and all three in one image for the
+    chat message (``combined``). Only those asked for are drawn.
 
     ``on_progress(percent)`` is called after each image, for the job's progress messages.
     """
     drawers = {"study_hours": draw_study_hours, "checkin_rate": draw_checkin_rate, "awareness": draw_awareness}
     images: dict[str, bytes] = {}
     with matplotlib.rc_context(style()):
-        for index, key in enumerate(CHART_KEYS, 1):
-            figure = Figure(figsize=(8, _heights(report)[key]), layout="constrained")
-            drawers[key](figure.add_subplot(), report)
-            images[key] = _png(figure)
+        for index, key in enumerate(keys, 1):
+            if key == COMBINED:
+                images[key] = _png(_combined(report, drawers))
+            else:
+                figure = Figure(figsize=(8, _heights(report)[key]), layout="constrained")
+                drawers[key](figure.add_subplot(), report)
+                images[key] = _png(figure)
             if on_progress:
-                on_progress(round(index * 100 / (len(CHART_KEYS) + 1)))
-        images[COMBINED] = _png(_combined(report, drawers))
-    if on_progress:
-        on_progress(100)
+                on_progress(round(index * 100 / len(keys)))
     return images
 
 
