@@ -27,14 +27,14 @@ from datetime import date, datetime, time, timezone
 import fakeredis
 import pytest
 
-from bot import create_app, db, org, roles
+from bot import create_app, db
 from bot.models import Activity, ActivityRegistration, CheckIn, Leave, QuizAnswer
 from bot.models.quiz import Outcome, QuizMode
 from bot.models.study import StudySource
 from handlers import ENABLED_BY_DEFAULT
 from handlers._services import study
 from tests.conftest import SHANGHAI, make_settings
-from tests.factories import member
+from tests.factories import office_with_leaders
 from tests.handlers.test_awareness import write_pack
 from tests.platform.messages import DEMO_CHAT
 from tests.standin_http import control
@@ -60,19 +60,7 @@ def app(tmp_path, clock, fake_server, standin_url):
 @pytest.fixture
 def office(app, clock):
     session = db.get_session()
-    member(session, "patrol1", name="巡查一", department="工程管理科", team="大坝巡查班组")
-    member(session, "patrol2", name="巡查二", department="工程管理科", team="大坝巡查班组")
-    member(session, "flood1", name="抢险一", department="工程管理科", team="防汛抢险班组")
-    member(session, "head1", name="科长甲", department="工程管理科", team=None, post="科长")
-    member(session, "water1", name="水情一", department="水情调度科", team="水情监测班组", post="水情监测岗",
-           post_category="调度管理")
-    member(session, "old1", name="老王", department="后勤保障科", team=None, post="", status="退休", birth_year=1955)
-    member(session, "admin01", name="管理员", department="后勤保障科", team=None, post="综合文秘岗",
-           post_category="综合管理")
-    team = org.find_unit_by_name(session, "大坝巡查班组")[0]
-    dept = org.find_unit_by_name(session, "工程管理科")[0]
-    roles.grant(session, "patrol1", roles.LEADER, org_unit_id=team.id, by="test", at=clock())
-    roles.grant(session, "head1", roles.LEADER, org_unit_id=dept.id, by="test", at=clock())
+    office_with_leaders(session, clock())
     _study(clock)
     _checkins(clock)
     session.add(Leave(userid="flood1", start_day=date(2026, 11, 2), end_day=date(2026, 11, 3), reason="事假",
