@@ -1,6 +1,7 @@
 """The WeCom stand-in served over real HTTP on loopback, for tests of outbound sends."""
 from __future__ import annotations
 
+import contextlib
 import threading
 
 import fakeredis
@@ -8,7 +9,7 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
-from bot import create_app
+from bot import create_app, db
 from tests.conftest import make_settings
 
 GROUP, HOOK_KEY = "党员学习群", "hook-key-0001"
@@ -31,6 +32,17 @@ def standin_url(tmp_path, fake_server):
     yield url
     server.shutdown()
     thread.join(timeout=5)
+
+
+@contextlib.contextmanager
+def app_on_standin(tmp_path, fake_server, standin_url: str, clock, modules, **settings):
+    """An app whose WeCom API is the loopback stand-in (sharing its fake Redis server), with these
+    handler modules and settings, its tables created, inside an app context."""
+    app = create_app(make_settings(tmp_path / "bot", WECOM_API_BASE=standin_url, HANDLER_MODULES=modules, **settings),
+                     redis=fakeredis.FakeRedis(server=fake_server), clock=clock)
+    with app.app_context():
+        db.create_all(app)
+        yield app
 
 
 def control(url: str, settings: dict) -> dict:

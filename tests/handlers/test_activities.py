@@ -4,29 +4,25 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-import fakeredis
 import pytest
 from sqlalchemy import func, select
 
-from bot import cohorts, create_app, db
+from bot import cohorts, db
 from bot.models import CheckIn, Member, StudyLog
 from bot.models.activities import Activity, ActivityRegistration
 from bot.models.study import StudySource
 from handlers._services import progress
 from handlers._services.goals import get_goals
-from tests.conftest import SHANGHAI, make_settings
+from tests.conftest import SHANGHAI
 from tests.factories import member
-from tests.standin_http import messages
+from tests.standin_http import app_on_standin, messages
 
 MODULES = ["help", "checkins", "study", "progress", "activities", "activity_admin"]
 
 
 @pytest.fixture
 def app(tmp_path, fake_server, standin_url, clock):
-    app = create_app(make_settings(tmp_path / "bot", WECOM_API_BASE=standin_url, HANDLER_MODULES=MODULES),
-                     redis=fakeredis.FakeRedis(server=fake_server), clock=clock)
-    with app.app_context():
-        db.create_all(app)
+    with app_on_standin(tmp_path, fake_server, standin_url, clock, MODULES) as app:
         yield app
 
 

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import fakeredis
 import pytest
 from sqlalchemy import func, select
 
-from bot import create_app, db, redis_store
+from bot import db, redis_store
 from bot.models.activities import Activity
 from bot.models.pushes import MemberPreference
 from jobs.activities import send_activity_notice
-from tests.conftest import SHANGHAI, make_settings
+from tests.conftest import SHANGHAI
 from tests.factories import member
-from tests.standin_http import messages
+from tests.standin_http import app_on_standin, messages
 
 MODULES = ["help", "activities", "activity_admin", "push_prefs"]
 ONLINE = ["党史专题直播", "直播", "12-01 19:30", "https://live.example.cn/party-history", "全体", "不限", "1小时"]
@@ -22,10 +21,7 @@ ONLINE = ["党史专题直播", "直播", "12-01 19:30", "https://live.example.c
 
 @pytest.fixture
 def app(tmp_path, fake_server, standin_url, clock):
-    app = create_app(make_settings(tmp_path / "bot", WECOM_API_BASE=standin_url, HANDLER_MODULES=MODULES),
-                     redis=fakeredis.FakeRedis(server=fake_server), clock=clock)
-    with app.app_context():
-        db.create_all(app)
+    with app_on_standin(tmp_path, fake_server, standin_url, clock, MODULES) as app:
         yield app
 
 

@@ -5,17 +5,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-import fakeredis
 import pytest
 
-from bot import create_app, db
+from bot import db
 from bot.models.activities import Activity
 from handlers._services import activities
 from jobs import schedule
 from jobs.activities import SATISFACTION_AFTER, expect_reminders, invite_to_satisfaction_survey
-from tests.conftest import SHANGHAI, make_settings
+from tests.conftest import SHANGHAI
 from tests.factories import member
-from tests.standin_http import messages
+from tests.standin_http import app_on_standin, messages
 
 MODULES = ["help", "activities", "activity_admin", "surveys"]
 NOW = datetime(2026, 6, 10, 9, 0, tzinfo=SHANGHAI)        # no other survey open
@@ -25,10 +24,7 @@ START = NOW + timedelta(hours=1)
 @pytest.fixture
 def app(tmp_path, fake_server, standin_url, clock):
     clock.set(NOW)
-    app = create_app(make_settings(tmp_path / "bot", WECOM_API_BASE=standin_url, HANDLER_MODULES=MODULES),
-                     redis=fakeredis.FakeRedis(server=fake_server), clock=clock)
-    with app.app_context():
-        db.create_all(app)
+    with app_on_standin(tmp_path, fake_server, standin_url, clock, MODULES) as app:
         yield app
 
 

@@ -3,18 +3,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import fakeredis
 import pytest
 from sqlalchemy import select
 
-from bot import create_app, db
+from bot import db
 from bot.models.pushes import ItemReceipt, MemberPreference, Push
 from handlers import ENABLED_BY_DEFAULT
 from jobs.pushes import fan_out
-from tests.conftest import make_settings
 from tests.factories import member
 from tests.platform.messages import DEMO_CHAT
-from tests.standin_http import GROUP, HOOK_KEY, control, messages
+from tests.standin_http import app_on_standin, GROUP, HOOK_KEY, control, messages
 
 MODULES = tuple(dict.fromkeys((*ENABLED_BY_DEFAULT, "pushes")))
 WORK_GROUP, WORK_KEY = "水库管理所工作群", "hook-key-0002"
@@ -25,11 +23,7 @@ WEBHOOKS = {GROUP: HOOK_KEY, WORK_GROUP: WORK_KEY, DEMO_CHAT: WORK_KEY}
 @pytest.fixture
 def app(tmp_path, fake_server, standin_url, clock):
     control(standin_url, {"webhooks": {WORK_GROUP: WORK_KEY}})
-    app = create_app(make_settings(tmp_path / "bot", WECOM_API_BASE=standin_url, HANDLER_MODULES=MODULES,
-                                   WECOM_GROUP_WEBHOOKS=WEBHOOKS),
-                     redis=fakeredis.FakeRedis(server=fake_server), clock=clock)
-    with app.app_context():
-        db.create_all(app)
+    with app_on_standin(tmp_path, fake_server, standin_url, clock, MODULES, WECOM_GROUP_WEBHOOKS=WEBHOOKS) as app:
         yield app
 
 

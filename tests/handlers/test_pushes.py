@@ -5,29 +5,25 @@ import json
 import logging
 from datetime import datetime, timedelta
 
-import fakeredis
 import pytest
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
-from bot import create_app, db
+from bot import db
 from bot.models.pushes import ItemReceipt, MemberPreference, Push
 from bot.tasks import get_jobs
 from handlers import ENABLED_BY_DEFAULT
 from jobs.pushes import fan_out
-from tests.conftest import SHANGHAI, make_settings
+from tests.conftest import SHANGHAI
 from tests.factories import member
-from tests.standin_http import control, messages, stats
+from tests.standin_http import app_on_standin, control, messages, stats
 
 MODULES = tuple(dict.fromkeys((*ENABLED_BY_DEFAULT, "pushes")))
 
 
 @pytest.fixture
 def app(tmp_path, fake_server, standin_url, clock):
-    app = create_app(make_settings(tmp_path / "bot", WECOM_API_BASE=standin_url, HANDLER_MODULES=MODULES),
-                     redis=fakeredis.FakeRedis(server=fake_server), clock=clock)
-    with app.app_context():
-        db.create_all(app)
+    with app_on_standin(tmp_path, fake_server, standin_url, clock, MODULES) as app:
         yield app
 
 
