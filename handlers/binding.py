@@ -9,6 +9,7 @@ from bot.acl import Role
 from bot.longconn.identity import UNBOUND_EVENT
 from bot.messages import Reply
 from bot.models import Member
+from bot.models.bindings import SenderBinding
 from bot.outgoing import Text
 from bot.pipeline import DEFAULT_BOT_NAMES, bad_arguments
 from bot.router import Arg, ArgError, CommandGroup, bind_args, get_registry
@@ -49,7 +50,7 @@ def unbound_sender(ctx):
         return _file_request(ctx, cmd, rest)
     if service.first_contact(ctx.session, ctx.user_id, ctx.now) is not None:
         return Reply(ASK)
-    binding = service.find(ctx.session, ctx.user_id)
+    binding = ctx.session.get(SenderBinding, ctx.user_id)
     if binding.status == service.PENDING:
         return Reply(WAITING.format(userid=binding.userid))
     return Reply(REMIND)
@@ -103,7 +104,7 @@ def _decide(ctx, command: str, userid: str, account: str | None, *, confirm: boo
         return Reply(SEVERAL.format(userid=userid, count=len(rows), accounts=accounts, command=command,
                                     first=rows[0].external_id))
     binding = rows[0]
-    if confirm and service.is_taken(ctx.session, userid, binding.external_id):
+    if confirm and service.is_taken(ctx.session, userid, other_than=binding.external_id):
         return Reply(TAKEN.format(userid=userid))
     service.decide(binding, confirm=confirm, by=ctx.user_id, now=ctx.now)
     name = ctx.session.get(Member, userid).name

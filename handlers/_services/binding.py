@@ -30,28 +30,26 @@ class Pending:
 
 def first_contact(session: Session, external_id: str, now: datetime) -> SenderBinding | None:
     """Record that the sender was told how to bind; None when they had been told (or asked) before."""
-    binding = session.get(SenderBinding, external_id)
-    if binding is not None:
+    if session.get(SenderBinding, external_id) is not None:
         return None
+    return _asked(session, external_id, now)
+
+
+def _asked(session: Session, external_id: str, now: datetime) -> SenderBinding:
     binding = SenderBinding(external_id=external_id, status=ASKED, asked_at=now, decided_by="")
     session.add(binding)
     return binding
-
-
-def find(session: Session, external_id: str) -> SenderBinding | None:
-    return session.get(SenderBinding, external_id)
 
 
 def request(session: Session, external_id: str, userid: str, now: datetime) -> Requested:
     """The sender asks to be ``userid``; nothing changes unless that member exists and is free."""
     if org.find_member(session, userid) is None:
         return Requested.NOT_ON_ROSTER
-    if _confirmed_for(session, userid, other_than=external_id):
+    if is_taken(session, userid, other_than=external_id):
         return Requested.TAKEN
     binding = session.get(SenderBinding, external_id)
     if binding is None:
-        binding = SenderBinding(external_id=external_id, status=ASKED, asked_at=now, decided_by="")
-        session.add(binding)
+        binding = _asked(session, external_id, now)
     elif binding.status == PENDING and binding.userid == userid:
         return Requested.SAME
     binding.userid, binding.status, binding.requested_at = userid, PENDING, now
@@ -79,11 +77,8 @@ def decide(binding: SenderBinding, *, confirm: bool, by: str, now: datetime) -> 
     binding.decided_at, binding.decided_by = now, by
 
 
-def is_taken(session: Session, userid: str, external_id: str) -> bool:
-    return _confirmed_for(session, userid, other_than=external_id)
-
-
-def _confirmed_for(session: Session, userid: str, *, other_than: str) -> bool:
+def is_taken(session: Session, userid: str, *, other_than: str) -> bool:
+    """Whether another account (not ``other_than``) is confirmed as ``userid`` already."""
     return session.scalar(select(SenderBinding.external_id).where(
         SenderBinding.userid == userid, SenderBinding.status == CONFIRMED,
         SenderBinding.external_id != other_than)) is not None
