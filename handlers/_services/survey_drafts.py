@@ -22,7 +22,7 @@ from bot.models.surveys import SurveyDefinition
 from content_packs import Manifest, Pack
 from content_packs.schema import SURVEY_LETTERS, Survey, SurveyQuestion, describe
 from handlers._services.dates import parse_day
-from handlers._services.push_audience import EVERYONE_WORDS
+from handlers._services import push_audience
 
 ID_PREFIX = "chat-"
 MAX_QUESTIONS = 20
@@ -106,17 +106,14 @@ def parse_audience(session: Session, words: list[str], *, rules: CohortRules) ->
     """(cohort names, department names, how it is shown): 全体, cohorts and departments (not teams)."""
     if not words:
         raise ValueError("请写面向的人群或部门，或「全体」。")
-    if any(word in EVERYONE_WORDS for word in words):
+    chosen = list(dict.fromkeys(push_audience.resolve(session, word, rules=rules) for word in words))
+    if any(audience.kind == push_audience.EVERYONE for audience in chosen):
         return [], [], "全体"
-    chosen_cohorts, departments = [], []
-    for word in dict.fromkeys(words):
-        if word in rules.names:
-            chosen_cohorts.append(word)
-        elif any(unit.kind == OrgKind.DEPARTMENT.value for unit in org.find_unit_by_name(session, word)):
-            departments.append(word)
-        else:
-            raise ValueError(f"没有找到人群或部门「{word}」。可选的人群：{'、'.join(rules.names)}；"
-                             "也可以写部门名，或「全体」。")
+    chosen_cohorts = [a.name for a in chosen if a.kind == push_audience.COHORT]
+    departments = [a.name for a in chosen if a.kind == push_audience.UNIT]
+    for name in departments:
+        if not any(unit.kind == OrgKind.DEPARTMENT.value for unit in org.find_unit_by_name(session, name)):
+            raise ValueError(f"「{name}」是班组，问卷只能面向人群或部门，请写它所在的部门。")
     return chosen_cohorts, departments, "、".join([*chosen_cohorts, *departments])
 
 

@@ -207,3 +207,11 @@ def test_a_second_confirm_racing_the_first_creates_nothing_more(wired, clock, mo
     monkeypatch.setattr(survey_admin.survey_service, "all_surveys", lambda app=None: [])
     assert "刚刚已经有名为「防汛培训效果调查」的问卷了" in admin(platform, "确认")
     assert definitions() == 1
+
+
+def test_a_team_is_not_a_survey_audience(wired):
+    app, platform = wired
+    admin(platform, "新建问卷")
+    admin(platform, GOOD[0])
+    assert "「大坝巡查班组」是班组" in admin(platform, "大坝巡查班组")
+    assert "开放到哪天" in admin(platform, "工程管理科")          # its department is
