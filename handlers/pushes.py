@@ -103,14 +103,11 @@ def _push_to_groups(ctx, words: list[str], when: datetime | None) -> Reply:
         return Reply(f"{exc.args[0]}\n这次没有推送。")
     chats = push_audience.group_chats(audience, webhooks)
     row = _queue_push(ctx, pack, item, audience, when)
-    form = FORM_NAMES.get(group_form(item), group_form(item))
+    form = group_form(item)
     lines = [f"已创建推送（推送号 {row.id}）：《{item.title}》→ {audience.shown}，共 {len(chats)} 个群"
              f"（{'、'.join(chats)}）。",
-             f"发送形式：{form}，由群机器人发到群里；成员的免打扰不影响群消息。"]
-    if when:
-        lines.append(f"将于 {when:%Y-%m-%d %H:%M} 发送；要取消请发「取消推送 {row.id}」。")
-    else:
-        lines.append("正在发送，稍后可发「推送记录」查看送达情况。")
+             f"发送形式：{FORM_NAMES.get(form, form)}，由群机器人发到群里；成员的免打扰不影响群消息。",
+             _when_line(row, when)]
     return Reply("\n".join(lines))
 
 
@@ -120,11 +117,14 @@ def _created(row: Push, item: PushItem, audience, the_plan, when: datetime | Non
              f"发送形式：{forms}。"]
     if the_plan.muted:
         lines.append(f"另有 {the_plan.muted} 人设了免打扰，不会收到。")
-    if when:
-        lines.append(f"将于 {when:%Y-%m-%d %H:%M} 发送；要取消请发「取消推送 {row.id}」。")
-    else:
-        lines.append("正在发送，稍后可发「推送记录」查看送达情况。")
+    lines.append(_when_line(row, when))
     return "\n".join(lines)
+
+
+def _when_line(row: Push, when: datetime | None) -> str:
+    if when:
+        return f"将于 {when:%Y-%m-%d %H:%M} 发送；要取消请发「取消推送 {row.id}」。"
+    return "正在发送，稍后可发「推送记录」查看送达情况。"
 
 
 @group.command("预约", aliases=("预约推送",), role=Role.ADMIN, summary="查看还没到时间的预约推送")
