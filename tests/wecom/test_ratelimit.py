@@ -1,4 +1,5 @@
-"""The sliding-window limiter: windows, waits, all-or-nothing across limits, batches and costs."""
+"""The sliding-window limiter: windows, waits, all-or-nothing across limits, batches and costs; each test
+runs on fakeredis and on a real Valkey (its Lua is what production runs)."""
 from __future__ import annotations
 
 import fakeredis
@@ -10,9 +11,9 @@ from bot.ratelimit import Limit, acquire, acquire_many, member_limits
 T0 = 1_800_000_000.0
 
 
-@pytest.fixture
-def redis():
-    return fakeredis.FakeRedis()
+@pytest.fixture(params=["fakeredis", "valkey"])
+def redis(request):
+    return fakeredis.FakeRedis() if request.param == "fakeredis" else request.getfixturevalue("valkey")
 
 
 def take(redis, now, **kw):
@@ -62,8 +63,32 @@ def test_member_limits_minute_and_hour_together(redis):
     later = T0 + 34 * 60
     wait = acquire_many(redis, limits, ["u1"], now=later)["u1"]
     assert wait == pytest.approx(T0 + 3600 - later)
-    # and the refused call took no slot in the minute window either (all or nothing)
-    assert redis.zcard(keys.RATE.format(scope="app1000002-minute", subject="u1")) == 0
+    # and the refused call took no slot (all or nothing): the minute window still has room for 30
+    assert acquire_many(redis, limits, ["u1"], now=later + 3600, cost=30) == {"u1": 0.0}
+
+
+def test_limits_of_different_scopes_count_separately(redis):
+    limits = (Limit("a", 2, 60), Limit("b", 3, 60))
+    assert acquire_many(redis, limits, ["u1"], now=T0, cost=2) == {"u1": 0.0}
+    assert acquire_many(redis, limits, ["u1"], now=T0 + 1)["u1"] == pytest.approx(59.0)     # "a" is full
+    assert acquire_many(redis, (Limit("b", 3, 60),), ["u1"], now=T0 + 1) == {"u1": 0.0}   # "b" had room
+
+
+def test_the_shorter_window_counts_only_its_own_sends(redis):
+    limits = (Limit("m", 3, 60), Limit("m", 5, 3600))
+    assert acquire_many(redis, limits, ["u1"], now=T0, cost=3) == {"u1": 0.0}
+    assert acquire_many(redis, limits, ["u1"], now=T0 + 30)["u1"] == pytest.approx(30.0)   # minute full
+    assert acquire_many(redis, limits, ["u1"], now=T0 + 61, cost=2) == {"u1": 0.0}         # minute empty again
+    # 5 in the hour: the wait is for T0's sends to leave the hour, though the minute has room
+    assert acquire_many(redis, limits, ["u1"], now=T0 + 200)["u1"] == pytest.approx(3400.0)
+
+
+def test_a_subject_keeps_only_its_longest_window_of_sends(redis):
+    limits = member_limits(1)
+    for minute in range(0, 600, 7):         # one push every 7 minutes for ten hours
+        assert acquire_many(redis, limits, ["u1"], now=T0 + minute * 60) == {"u1": 0.0}
+    kept = redis.zrange(keys.RATE.format(scope="app1", subject="u1"), 0, -1, withscores=True)
+    assert 0 < len(kept) <= 30       # trimmed to the last hour whenever it reached the smallest limit
 
 
 def test_batch_checks_each_subject(redis):
