@@ -11,7 +11,7 @@ a helper thread (``bot.outbox.app_token_fetched_meanwhile``), so the first send 
 The fan-out is safe to run again (a retry, or a second worker after the first was killed): job ids
 are deterministic, so batches already queued are not queued twice, and receipts are written once.
 
-An ItemReceipt is written when a member's messages are *queued*, not when WeCom confirms them: the
+An ItemReceipt is written when a member's messages are *queued* (just before), not when WeCom confirms them: the
 ledger owns delivery (and retries); the receipt only means "this item is his, do not pick it again"
 for the scheduled runs, and a member whose send later failed shows up in 推送记录 and the failure alerts.
 
@@ -136,11 +136,13 @@ def fan_out(*, push_id: int, userids: list[str] | None = None) -> dict:
         push.status = PushStatus.SENDING.value
         push.detail = _detail(push.detail, recipients=the_plan.size, forms=the_plan.forms())
         session.commit()
-        job_size = int(current_app.config.get("PUSH_JOB_SIZE", JOB_SIZE))
+        renderings = []
         for (form, rate), ids in the_plan.groups.items():
-            messages = render(pack, item, form, push_id=push.id, rate_wpm=rate)
+            renderings.append((ids, render(pack, item, form, push_id=push.id, rate_wpm=rate)))
+            _record_receipts(session, push, ids, form, now)
+        job_size = int(current_app.config.get("PUSH_JOB_SIZE", JOB_SIZE))
+        for ids, messages in renderings:      # all the bookkeeping is done: the sends follow one another
             for part in chunks(ids, job_size):
-                _record_receipts(session, push, part, form, now)
                 for index, message in enumerate(messages):
                     enqueue_to_members(push.message_ledger_id(index), part, message)
     push = session.get(Push, push_id)         # RQ_IS_ASYNC=False runs the sends inline; re-read

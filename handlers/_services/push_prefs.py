@@ -8,17 +8,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.models.pushes import MemberPreference
-from bot.sqlutil import chunks
+from bot.sqlutil import json_values, values_param
 from content_packs.schema import FORMS
 
 
 def preferences(session: Session, userids: Iterable[str]) -> dict[str, MemberPreference]:
-    """The stored preferences of these members; members who never set anything are absent (policy decides)."""
-    found: dict[str, MemberPreference] = {}
-    for part in chunks(sorted(set(userids))):
-        found.update((row.userid, row) for row in
-                     session.scalars(select(MemberPreference).where(MemberPreference.userid.in_(part))))
-    return found
+    """The stored preferences of these members; members who never set anything are absent (policy decides).
+
+    One statement however many members: the ids travel as one JSON array (``bot.sqlutil.json_values``).
+    """
+    wanted = sorted(set(userids))
+    if not wanted:
+        return {}
+    dialect = session.connection().dialect.name
+    query = select(MemberPreference).where(MemberPreference.userid.in_(select(json_values(dialect).c.value)))
+    return {row.userid: row for row in session.scalars(query, values_param(wanted))}
 
 
 def find_preference(session: Session, userid: str) -> MemberPreference | None:

@@ -111,3 +111,16 @@ def test_preferences_service_returns_only_members_who_set_something(running, clo
                                                                                 "u002": (False, "voice")}
     with pytest.raises(ValueError):
         push_prefs.set_preferred_form(session, "u001", "audio", now=clock())
+
+
+def test_preferences_of_a_whole_province_in_one_lookup(running, clock):
+    session = db.get_session()
+    odd = ["u'0\"1", "王五", "u002"]       # quotes, a backslash and Chinese travel in the JSON array intact
+    for userid in odd[:2]:
+        member(session, userid, name="赵六")
+    for userid in odd:
+        push_prefs.set_muted(session, userid, True, now=clock())
+    session.commit()
+    asked = [f"p{i:05d}" for i in range(60_000)] + odd + ["u001"]
+    assert sorted(push_prefs.preferences(session, asked)) == sorted(odd)
+    assert push_prefs.preferences(session, []) == {}
