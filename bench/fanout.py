@@ -67,7 +67,7 @@ def _measure(workdir: Path, redis_url: str, url: str) -> int:
         for (form, rate), ids in the_plan.groups.items():
             messages = render(pack, item, form, push_id=1, rate_wpm=rate)      # also warms the voice cache
             floor_calls += len(messages) * math.ceil(len(ids) / 1000)
-            deliveries += len(messages) * len(ids)
+            deliveries += len(ids)            # a rendering's messages are one delivery per member
             floor_calls += sum(1 for m in messages if m.msgtype == "voice")
         push = Push(item_ref=ITEM, pack_version=pack.version, audience="全体", origin="admin", status="sending",
                     scheduled_for=clock(), created_by="bench", created_at=clock(), detail="")

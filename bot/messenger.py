@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from bot.ledger import Ledger
 from bot.member_batches import MemberBatches, Tally
-from bot.outgoing import APP, GROUP, File, Image, Markdown, Message, News, Text, Voice, split_message, split_text
+from bot.outgoing import APP, GROUP, File, Image, Markdown, Message, News, Series, Text, Voice, split_message, \
+    split_text
 from bot.ratelimit import WEBHOOK_LIMITS, Limit, acquire_many, member_limits
 from bot.voice import AmrClip, VoiceError, check_voice, media_id_for
 from bot.voice.media import stored_media_id
@@ -321,6 +322,9 @@ def _common_payload(part: Message, *, mentions: bool) -> dict:
 
 def _conversation_parts(message: Message) -> list[str | Message]:
     """Markdown bodies for ``aibot_send_msg`` (≤20480 bytes each), or the voice, image or file itself."""
+    if isinstance(message, Series):
+        parts = [_conversation_parts(one) for one in message.messages]
+        return [] if not all(parts) else [part for some in parts for part in some]
     if isinstance(message, (Voice, Image, File)):
         return [message]
     if isinstance(message, (Text, Markdown)):

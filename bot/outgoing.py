@@ -1,9 +1,10 @@
-"""Outgoing message values (text, markdown, news, image, file, voice) and how long ones are split."""
+"""Outgoing message values (text, markdown, news, image, file, voice, and a series of them sent as one
+delivery) and how long ones are split."""
 from __future__ import annotations
 
 import base64
 from dataclasses import asdict, dataclass, fields
-from typing import ClassVar, Iterator, Mapping
+from typing import ClassVar, Iterator, Mapping, Sequence
 
 TEXT_LIMIT = 2048               # bytes, text for groups and apps
 GROUP_MARKDOWN_LIMIT = 4096     # bytes, webhook markdown
@@ -103,11 +104,33 @@ class Voice(Message):
     _binary: ClassVar[tuple[str, ...]] = ("data",)
 
 
+@dataclass(frozen=True)
+class Series(Message):
+    """Messages that reach each recipient one after another as one delivery, e.g. a pushed voice clip and
+    the line of text after it: the ledger keeps one row per recipient for all of them, and a send job sends
+    them all to a batch of members before booking the next batch."""
+
+    messages: tuple[Message, ...]
+    msgtype: ClassVar[str] = "series"
+
+    @classmethod
+    def of(cls, messages: Sequence[Message]) -> Message:
+        """The one message that sends ``messages`` in order: the message itself when there is only one."""
+        return messages[0] if len(messages) == 1 else cls(tuple(messages))
+
+    def to_dict(self) -> dict:
+        return {"msgtype": self.msgtype, "messages": [message.to_dict() for message in self.messages]}
+
+    @classmethod
+    def _build(cls, values: dict) -> "Series":
+        return cls(tuple(m if isinstance(m, Message) else Message.from_dict(m) for m in values["messages"]))
+
+
 def _plain(value):
     return [_plain(v) for v in value] if isinstance(value, (tuple, list)) else value
 
 
-_KINDS: dict[str, type[Message]] = {k.msgtype: k for k in (Text, Markdown, News, Image, File, Voice)}
+_KINDS: dict[str, type[Message]] = {k.msgtype: k for k in (Text, Markdown, News, Image, File, Voice, Series)}
 
 
 # -- splitting -----------------------------------------------------------------------------------
@@ -143,6 +166,8 @@ def _byte_bounded_lines(text: str, limit: int) -> Iterator[str]:
 
 def split_message(message: Message, channel: str) -> list[Message]:
     """The messages actually sent for ``message`` on ``channel`` (``GROUP`` or ``APP``)."""
+    if isinstance(message, Series):
+        return [part for one in message.messages for part in split_message(one, channel)]
     if isinstance(message, Text):
         chunks = split_text(message.content, TEXT_LIMIT)
         return [Text(chunk, message.mentioned if i == 0 else ()) for i, chunk in enumerate(chunks)]

@@ -4,8 +4,8 @@ one invitation to the satisfaction survey (问卷), once.
 
 The notice is fanned out like a content push (jobs/pushes.py ``plan``): the channel policy and each
 member's 我要语音/我要文字 choose the form, members with 免打扰 on are left out, each distinct (form,
-voice rate) is rendered once, and message ``n`` has the ledger id ``activity-<id>-notice-<n>``, so a
-retried or repeated job reaches nobody twice.
+voice rate) is rendered once and sent as one delivery (``bot.outgoing.Series``) under the ledger id
+``activity-<id>-notice``, so a retried or repeated job reaches nobody twice.
 
 A schedule entry runs ``send_due_activity_reminders`` every minute. It looks for activities whose
 reminder is due and not yet marked sent, queues the reminder and marks it. Exactly once holds even
@@ -23,7 +23,7 @@ from sqlalchemy import select
 from bot import clock, cohorts, db, keys, redis_store
 from bot.models.activities import Activity, RegistrationStatus
 from bot.outbox import enqueue_to_members
-from bot.outgoing import Message, Text
+from bot.outgoing import Message, Series, Text
 from bot.sqlutil import chunks
 from bot.tasks import app_job, get_jobs
 from bot.voice import VoiceError
@@ -93,10 +93,9 @@ def send_activity_notice(*, activity_id: int) -> dict:
     the_plan = plan(session, item, userids, today=now.date())
     closing = activity_notice.closing_line(activity)
     for (form, rate), ids in the_plan.groups.items():
-        messages = _render_notice(item, form, closing, rate)
+        message = Series.of(_render_notice(item, form, closing, rate))
         for part in chunks(ids, NOTICE_BATCH):
-            for index, message in enumerate(messages):
-                enqueue_to_members(activity_notice.ledger_id(activity.id, index), part, message)
+            enqueue_to_members(activity_notice.ledger_id(activity.id), part, message)
     log.info("activity %s: notice queued for %d members %s", activity_id, the_plan.size, the_plan.forms())
     return {"queued": the_plan.size, "muted": the_plan.muted, "forms": the_plan.forms()}
 

@@ -2,10 +2,11 @@
 
 ``fan_out`` turns one Push into outbox jobs: it resolves the audience, drops muted members, chooses
 each member's form (channel policy + his preference), renders each distinct (form, voice rate) once,
-and queues ``enqueue_to_members`` jobs of ≤ 5000 members sharing one rendered message (each job
-sends ≤ 1000 per call, booking the next call while one is in flight: ``bot.member_batches``). Message
-``n`` of the push has the ledger push id ``push-<id>-<n>``, so the ledger sends each message to each
-member at most once, however often the fan-out runs. While it plans, the app's access token is fetched on
+and queues ``enqueue_to_members`` jobs of ≤ 5000 members sharing one rendering (each job sends ≤ 1000
+per call, booking the next batch while one is in flight: ``bot.member_batches``). A rendering of
+several messages (a voice clip and its line of text, a news card and its line) is one delivery, a
+``bot.outgoing.Series`` under the push's ledger id (``Push.ledger_id``), so the ledger sends the push
+to each member at most once, however often the fan-out runs. While it plans, the app's access token is fetched on
 a helper thread (``bot.outbox.app_token_fetched_meanwhile``), so the first send does not wait for it.
 
 The fan-out is safe to run again (a retry, or a second worker after the first was killed): job ids
@@ -16,8 +17,8 @@ ledger owns delivery (and retries); the receipt only means "this item is his, do
 for the scheduled runs, and a member whose send later failed shows up in 推送记录 and the failure alerts.
 
 A group audience (``群:<chat>``, ``群:*``) is posted once per group through its robot webhook
-(``enqueue_to_group``), rendered once in the group form (``push_render.group_form``); message ``n`` uses
-the same ledger id, with the group as the recipient, so each group gets each message at most once.
+(``enqueue_to_group``), rendered once in the group form (``push_render.group_form``), under the same
+ledger id with the group as the recipient, so each group gets the push at most once.
 Members' 免打扰 does not apply to group posts, and group posts write no ItemReceipts.
 """
 from __future__ import annotations
@@ -39,6 +40,7 @@ from bot import clock, cohorts, db, workdays
 from bot.models import Member
 from bot.models.pushes import ItemReceipt, Push, PushOrigin, PushStatus
 from bot.outbox import app_token_fetched_meanwhile, enqueue_to_group, enqueue_to_members
+from bot.outgoing import Series
 from bot.sqlutil import chunks, insert_each_ignoring_duplicates, json_values, values_param
 from bot.tasks import app_job, get_jobs
 from content_packs.schema import Pack, PushItem
@@ -138,13 +140,12 @@ def fan_out(*, push_id: int, userids: list[str] | None = None) -> dict:
         session.commit()
         renderings = []
         for (form, rate), ids in the_plan.groups.items():
-            renderings.append((ids, render(pack, item, form, push_id=push.id, rate_wpm=rate)))
+            renderings.append((ids, Series.of(render(pack, item, form, push_id=push.id, rate_wpm=rate))))
             _record_receipts(session, push, ids, form, now)
         job_size = int(current_app.config.get("PUSH_JOB_SIZE", JOB_SIZE))
-        for ids, messages in renderings:      # all the bookkeeping is done: the sends follow one another
+        for ids, message in renderings:      # all the bookkeeping is done: the sends follow one another
             for part in chunks(ids, job_size):
-                for index, message in enumerate(messages):
-                    enqueue_to_members(push.message_ledger_id(index), part, message)
+                enqueue_to_members(push.ledger_id, part, message)
     push = session.get(Push, push_id)         # RQ_IS_ASYNC=False runs the sends inline; re-read
     push.status = PushStatus.SENT.value
     session.commit()
@@ -162,10 +163,10 @@ def _fan_out_to_groups(session: Session, push: Push, pack: Pack, item: PushItem,
     session.commit()
     if not chats:
         log.warning("push %s: group %s is no longer configured, nothing to send", push_id, audience.name)
-    messages = render(pack, item, form, push_id=push_id) if chats else []
-    for chat in chats:
-        for index, message in enumerate(messages):
-            enqueue_to_group(push.message_ledger_id(index), chat, message)
+    else:
+        message = Series.of(render(pack, item, form, push_id=push_id))
+        for chat in chats:
+            enqueue_to_group(push.ledger_id, chat, message)
     push = session.get(Push, push_id)         # RQ_IS_ASYNC=False runs the sends inline; re-read
     push.status = PushStatus.SENT.value
     session.commit()

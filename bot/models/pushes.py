@@ -2,8 +2,8 @@
 
 A push sends one item of a push pack (``item_ref`` = ``<pack id>/<item id>``, with the pack
 version) to an audience, now or at a time. Per-recipient sending is recorded by the delivery
-ledger, one ledger id per message of the push (``Push.message_ledger_id``: a voice push is its parts
-and a line of text); ``item_receipts`` remembers which items a member has received, so a scheduled
+ledger under ``Push.ledger_id``, one row per recipient for all the messages of the push (a voice push
+is its clips and a line of text, sent as one ``bot.outgoing.Series``); ``item_receipts`` remembers which items a member has received, so a scheduled
 run picks the next one he has not.
 """
 from __future__ import annotations
@@ -44,13 +44,15 @@ class Push(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     detail: Mapped[str] = mapped_column(Text, default="")             # e.g. the schedule run it belongs to
 
-    def message_ledger_id(self, index: int) -> str:
-        """The delivery ledger's push_id of the push's ``index``-th message."""
-        return f"push-{self.id}-{index}"
+    @property
+    def ledger_id(self) -> str:
+        """The delivery ledger's push_id for this push. (Pushes sent before their messages went as one
+        delivery have a ledger id per message, ``push-<id>-<n>``; this is message 0's, so they count alike.)"""
+        return f"push-{self.id}-0"
 
     @property
     def ledger_pattern(self) -> str:
-        """A SQL LIKE pattern matching the ledger ids of every message of this push."""
+        """A SQL LIKE pattern matching the ledger ids of this push, also those of its messages before."""
         return f"push-{self.id}-%"
 
 

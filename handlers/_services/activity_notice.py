@@ -21,9 +21,9 @@ NOTICE_PACK = Pack(manifest=Manifest(id="activity-notices", version=1, title="æ´
 NEWS_DESCRIPTION_LIMIT = 120      # characters: a card shows two or three lines of it
 
 
-def ledger_id(activity_id: int, index: int) -> str:
-    """Message ``index`` of an activity's notice: the ledger sends it to each member once."""
-    return f"activity-{activity_id}-notice-{index}"
+def ledger_id(activity_id: int) -> str:
+    """An activity's notice (all its messages): the ledger sends it to each member once."""
+    return f"activity-{activity_id}-notice"
 
 
 def notice_item(activity: Activity, now: datetime) -> PushItem:

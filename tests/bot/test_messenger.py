@@ -13,8 +13,8 @@ from sqlalchemy import select
 from bot import db, outbox, wecom
 from bot.messenger import Messenger
 from bot.outgoing import (
-    APP_MARKDOWN_LIMIT, GROUP_MARKDOWN_LIMIT, TEXT_LIMIT, Article, File, Image, Markdown, Message, News, Text,
-    Voice, split_message, split_text,
+    APP_MARKDOWN_LIMIT, GROUP_MARKDOWN_LIMIT, TEXT_LIMIT, Article, File, Image, Markdown, Message, News, Series,
+    Text, Voice, split_message, split_text,
 )
 from bot.models.messaging import Delivery
 from bot.tasks import OUTBOX, get_jobs
@@ -96,12 +96,19 @@ def rows(push_id=None) -> list[Delivery]:
 @pytest.mark.parametrize("message", [
     Text("你好", ("u1", "@all")), Markdown("**重要**"), News((Article("标题", "https://x", "d", "p"),)),
     Image(PNG), File("学习资料.pdf", b"%PDF-1.4 ..."), Voice(b"#!AMR\n\0\0\0"),
+    Series((Voice(b"#!AMR\n\0\0\0", filename="a-1.amr"), News((Article("标题", "https://x"),)), Text("以上是语音"))),
 ])
 def test_messages_round_trip_through_plain_dicts(message):
     import json
 
     data = json.loads(json.dumps(message.to_dict()))     # what RQ job kwargs may carry
     assert Message.from_dict(data) == message
+
+
+def test_a_series_is_its_messages_in_order_and_one_message_is_itself():
+    voice, line = Voice(b"#!AMR\n\0\0\0"), Text("行\n" * 1500)
+    assert split_message(Series((voice, line)), "app") == [voice, *split_message(line, "app")]
+    assert Series.of([line]) is line and Series.of([voice, line]) == Series((voice, line))
 
 
 def test_unknown_msgtype_is_refused():
@@ -345,6 +352,24 @@ def test_member_media_is_uploaded_once_for_all_batches(messenger, fake_app):
     messenger.send_to_members("p1", userids, Voice(b"#!AMR\n\0\0\0\0"))
     assert [kind for kind, _, _ in fake_app.uploads] == ["voice"]
     assert [msg["voice"] for _, msg in fake_app.sends] == [{"media_id": "app-media-1"}] * 2
+
+
+def test_a_series_reaches_each_batch_whole_with_one_ledger_row_per_member(messenger, fake_app):
+    userids = [f"u{i:04d}" for i in range(1500)]
+    result = messenger.send_to_members("p1", userids, Series((Voice(b"#!AMR\n\0\0\0\0"), Text("以上是语音"))))
+    assert [(len(ids), msg["msgtype"]) for ids, msg in fake_app.sends] == [
+        (1000, "voice"), (1000, "text"), (500, "voice"), (500, "text")]
+    assert len(result.sent) == 1500
+    assert len(rows("p1")) == 1500 and {(r.status, r.msgtype) for r in rows("p1")} == {("sent", "series")}
+
+
+def test_a_series_cut_short_after_its_first_message_is_a_failure_not_a_retry(messenger, fake_app):
+    fake_app.fail_at = {2: RetryableWeComError(45009, "api freq out of limit", "message/send")}
+    result = messenger.send_to_members("p1", ["u1"], Series((News((Article("标题", "https://x"),)), Text("评价"))))
+    assert [msg["msgtype"] for _, msg in fake_app.sends] == ["news"]      # the card went out: never sent again
+    assert result.failed == ("u1",)
+    assert [(r.status, r.errcode) for r in rows("p1")] == [("failed", 45009)]
+    assert "after 1 of 2 parts" in rows("p1")[0].error
 
 
 def test_news_renders_articles(messenger, fake_webhook):
