@@ -4,7 +4,8 @@ The stand-in (in its own process, as WeCom is) answers every API call after 50 m
 fan-out and its send jobs run inline in this process (one worker, calls one after another). The floor
 is the fewest API calls batching allows (one gettoken, one upload per voice clip, one message/send per
 rendered message per 1000 members), times 50 ms. The bot's Redis is a real Valkey; the ratio compares the wall time with it. Voice
-synthesis is warmed first (its cache is per script), so the run measures the fan-out, not espeak.
+synthesis is warmed first (its cache is per script), so the run measures the fan-out, not espeak; the
+synthesis and AMR encoding cost per minute of audio and the cache hit are printed after it (``bench.voice``).
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from sqlalchemy import func, select
 from redis import Redis
 from werkzeug.serving import make_server
 
+from bench import voice
 from bench.procs import bench_processes, free_port
 from bot import create_app, db
 from bot.models import Member
@@ -34,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 MEMBERS = 10_000
 LATENCY_MS = 50
+TARGET_RATIO = 1.25
 ITEM = "push_flood_duty_stories/duty-rules"       # text, news and voice variants
 # (cohort it lands in, birth year, post category): 青年 → text, 调度管理 → news, 工程运维 → text, 临退休 → voice
 COHORTS = (("青年", 1998, "工程运维"), ("调度管理", 1982, "调度管理"), ("工程运维", 1985, "工程运维"),
@@ -88,8 +91,11 @@ def _measure(workdir: Path, redis_url: str, url: str) -> int:
     print(f"members: {MEMBERS} in {len(COHORTS)} cohorts; queued {result['queued']}; forms {result['forms']}")
     print(f"recorded messages (stand-in keeps the last 5000): {len(records)}, dropped: {stats.get('dropped', 0)}")
     print(f"API calls: {calls} {stats['calls']} (floor {floor_calls})")
+    ratio = wall / floor
     print(f"wall time: {wall:.2f} s; floor {floor:.2f} s ({floor_calls} calls × {LATENCY_MS} ms); "
-          f"ratio {wall / floor:.2f}×")
+          f"ratio {ratio:.2f}× (target ≤ {TARGET_RATIO}×: {'OK' if ratio <= TARGET_RATIO else 'MISSED'})")
+    print("voice, the fan-out's other cost (bench.voice):")
+    print(voice.report(voice.measure(rounds=3, rate=150)))
     return 0
 
 
