@@ -3,8 +3,8 @@
 A push sends one item of a push pack (``item_ref`` = ``<pack id>/<item id>``, with the pack
 version) to an audience, now or at a time. Per-recipient sending is recorded by the delivery
 ledger under ``Push.ledger_id``, one row per recipient for all the messages of the push (a voice push
-is its clips and a line of text, sent as one ``bot.outgoing.Series``); ``item_receipts`` remembers which items a member has received, so a scheduled
-run picks the next one he has not.
+is its clips and a line of text, sent as one ``bot.outgoing.Series``); ``item_receipts`` remembers
+which items a member has received, so a scheduled run picks the next one he has not.
 """
 from __future__ import annotations
 

@@ -96,7 +96,8 @@ def rows(push_id=None) -> list[Delivery]:
 @pytest.mark.parametrize("message", [
     Text("你好", ("u1", "@all")), Markdown("**重要**"), News((Article("标题", "https://x", "d", "p"),)),
     Image(PNG), File("学习资料.pdf", b"%PDF-1.4 ..."), Voice(b"#!AMR\n\0\0\0"),
-    Series((Voice(b"#!AMR\n\0\0\0", filename="a-1.amr"), News((Article("标题", "https://x"),)), Text("以上是语音"))),
+    Series((Voice(b"#!AMR\n\0\0\0", filename="a-1.amr"), News((Article("标题", "https://x"),)),
+            Text("以上是语音"))),
 ])
 def test_messages_round_trip_through_plain_dicts(message):
     import json
