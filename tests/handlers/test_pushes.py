@@ -210,3 +210,64 @@ def test_a_fan_out_whose_early_token_fetch_fails_still_delivers_once(app, staff,
     for userid in ("u_young", "u_office", "u_senior", "u_retired"):         # each message of the push once
         bodies = [json.dumps(m["body"], sort_keys=True) for m in sent_to(standin_url, userid)]
         assert len(bodies) == len(set(bodies))
+
+
+# what each member of the demo unit should get, worked out here from roster.csv and the documented
+# precedence (退休 > 临退休 > 青年 > 调度管理 > 工程运维 > others), not by the bot's rule engine
+FIRST_MSGTYPE = {"text": "markdown", "news": "news", "voice": "voice", "video": "text"}
+
+
+def expected_form(row: dict, item, year: int) -> str:
+    age = year - int(row["出生年份"])
+    if row["状态"] == "退休" or age >= 55:
+        preferred = ["voice", "text", "news", "video"]
+    elif age <= 35:
+        preferred = ["text", "video", "news", "image"]
+    elif row["岗位类别"] == "调度管理":
+        preferred = ["news", "text", "video"]
+    elif row["岗位类别"] == "工程运维":
+        preferred = ["video", "text", "news"]
+    else:
+        preferred = ["text", "news", "video"]
+    return next(form for form in preferred if getattr(item, form) is not None)
+
+
+def test_a_push_to_the_whole_demo_unit_lands_once_per_member_in_his_form(app, platform, standin_url, clock):
+    import csv
+
+    from bot.demo import DEMO_DIR, load_demo_unit
+    from bot.models.messaging import Delivery
+    from jobs.pushes import find_pack_item
+
+    load_demo_unit(db.get_session(), now=clock())
+    roster = list(csv.DictReader((DEMO_DIR / "roster.csv").open(encoding="utf-8")))
+    _, item = find_pack_item("push_flood_duty_stories/duty-rules")
+    reply = say(platform, "推送 全体 duty-rules", user="admin")
+    assert f"共 {len(roster)} 人" in reply
+    [row] = pushes()
+    ledger = db.get_session().scalars(select(Delivery).where(Delivery.push_id.like(row.ledger_pattern))).all()
+    assert sorted(d.recipient for d in ledger) == sorted(f"user:{r['工号']}" for r in roster)    # once each
+    assert {d.status for d in ledger} == {"sent"}
+    forms = set()
+    for person in roster:
+        form = expected_form(person, item, clock().year)
+        forms.add(form)
+        got = sent_to(standin_url, person["工号"])
+        assert got and got[0]["msgtype"] == FIRST_MSGTYPE[form], (person["姓名"], form, got[:1])
+        bodies = [json.dumps(m["body"], sort_keys=True) for m in got]
+        assert len(bodies) == len(set(bodies))                                   # no message twice
+        assert "评价" in json.dumps(got[-1]["body"], ensure_ascii=False)          # the push ends inviting a rating
+    assert {"voice", "news", "text"} <= forms                                    # the unit really is mixed
+
+
+def test_pushing_cancelling_and_a_refused_push_are_audited(app, platform, staff, standin_url):
+    from bot.models import AuditEntry
+
+    say(platform, "推送 青年 youth-mentor 明天 9:00")
+    [row] = pushes()
+    say(platform, f"取消推送 {row.id}")
+    say(platform, "推送 全体 duty-rules", user="u_young")
+    entries = db.get_session().scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+    assert [(e.actor, e.command, e.arguments, e.result) for e in entries] == [
+        ("admin01", "推送", "青年 youth-mentor 明天 9:00", "ok"), ("admin01", "取消推送", str(row.id), "ok"),
+        ("u_young", "推送", "全体 duty-rules", "denied")]

@@ -100,3 +100,28 @@ def test_voice_is_uploaded_then_sent_on_both_paths(sender, standin_url):
     assert stats(standin_url)["calls"]["webhook/upload_media"] == 1
     assert stats(standin_url)["calls"]["media/upload"] == 1
     assert ledger("p-voice") == [("group:" + GROUP, "sent"), ("user:u001", "sent")]
+
+
+def test_a_busy_wecom_is_retried_later_and_later_then_delivered_once(sender, standin_url):
+    """45009 twice: RQ puts the send job back 5 s, then 15 s later (bot.tasks.DEFAULT_RETRY), not at once."""
+    from datetime import datetime, timezone
+
+    from rq import SimpleWorker
+
+    sender.config["RQ_IS_ASYNC"] = True           # a real queue and worker, as in production
+    control(standin_url, {"fail_next": [{"path": "message/send", "errcode": 45009}] * 2})
+    job_id = outbox.enqueue_to_members("p-backoff", ["u001"], Text("通知")).job_id
+    queue = get_jobs().queue(OUTBOX)
+    delays = []
+    for _ in range(3):
+        SimpleWorker([queue], connection=queue.connection).work(burst=True)
+        registry = queue.scheduled_job_registry
+        if job_id not in registry.get_job_ids():
+            break
+        due = registry.get_scheduled_time(job_id)
+        delays.append(round((due - datetime.now(timezone.utc)).total_seconds()))
+        registry.remove(job_id)                    # the scheduler's work, without waiting for the time
+        queue.enqueue_job(queue.fetch_job(job_id))
+    assert delays == [5, 15]
+    assert ledger("p-backoff") == [("user:u001", "sent")]
+    assert len(messages(standin_url, via="app")) == 1
