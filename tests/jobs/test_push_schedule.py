@@ -88,3 +88,45 @@ def test_a_member_who_received_everything_gets_nothing_more(app, clock, standin_
     session.commit()
     tick_at(clock, 2026, 11, 25, 12, 30)
     assert {m["recipient"] for m in messages(standin_url)} == {"u_y2", "u_y3"}
+
+
+def test_retirees_get_voice_at_nine_on_monday_wednesday_and_friday(app, clock, standin_url):
+    member(db.get_session(), "u_ret", name="周师傅", birth_year=1950, status="退休")
+    tick_at(clock, 2026, 11, 26, 9, 0)                                       # a Thursday: not their day
+    assert "u_ret" not in received()
+    tick_at(clock, 2026, 11, 27, 9, 0)                                       # Friday 9:00
+    assert len(received()["u_ret"]) == 1
+    assert [m["msgtype"] for m in messages(standin_url, recipient="u_ret")][0] == "voice"
+
+
+def test_the_cohorts_ratings_steer_what_its_scheduled_run_sends(app, clock, standin_url):
+    import content_packs
+    from bot.models.pushes import PushFeedback
+    from handlers._services.push_policy import get_policy
+    from tests.handlers.test_push_feedback import PUSHED_AT, pushed
+
+    packs = [content_packs.get(p) for p in next(s.packs for s in get_policy().schedules if s.cohort == "青年")]
+    refs = [(f"{pack.id}/{item.id}", item.mandatory) for pack in packs if pack.is_for(["青年"]) for item in pack.items]
+    mandatory = [ref for ref, must in refs if must]
+    good, bad = [ref for ref, must in refs if not must][:2]
+    session = db.get_session()
+    for n in range(10):                                 # young colleagues who rated them: 5 stars and 1 star
+        member(session, f"rater{n}", name=f"评{n}", birth_year=1998)
+        for ref, stars in ((good, 5), (bad, 1)):
+            push = pushed(f"rater{n}", ref)
+            session.add(PushFeedback(push_id=push.id, userid=f"rater{n}", item_ref=ref, rating=stars,
+                                     updated_at=PUSHED_AT))
+    targets = [f"t{n:02d}" for n in range(30)]
+    for userid in targets:                              # past the mandatory items: the draw decides
+        member(session, userid, name=userid, birth_year=2000)
+        for ref in mandatory:
+            pushed(userid, ref)
+    session.commit()
+    before = received()
+    tick_at(clock, 2026, 11, 25, 12, 30)
+    picks = [next(ref for ref in received()[u] if ref not in before[u]) for u in targets]
+    optional = [ref for ref, must in refs if not must]
+    assert bad not in picks
+    # Beta(11, 1) against a dozen Beta(1, 1) draws wins about half the time; unrated, one time in len(optional)
+    assert picks.count(good) == max(picks.count(ref) for ref in set(picks))
+    assert picks.count(good) >= 3 * len(targets) / len(optional)
