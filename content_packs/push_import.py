@@ -35,7 +35,7 @@ SHEET_SUFFIXES = (".xlsx", ".xlsm", ".csv", ".tsv")
 ITEMS_HEADER = """\
 # 推送条目。每条：id（本包内唯一）、title、topics，以及至少一种形式：
 # text（body，Markdown 正文）、news（title、description、url、cover 图文卡片）、video（url、summary）、
-# voice（script 朗读稿或 file 录音文件）、image（file、caption）。mandatory: true 表示必学；minutes 为学习时长（分钟）。
+# voice（script 朗读稿或 file 录音文件）、image（file、caption）。mandatory: true 表示必学；minutes 为「已读」计入的学习分钟数（不写按推送策略的 read_minutes）。
 # 用 flask --app bot packs import-items 导入时会自动改写本文件并把 pack.yaml 的 version 加 1。
 
 """

@@ -203,7 +203,7 @@ class PushItem(BaseModel):
     title: Text
     topics: tuple[Text, ...] = Field(min_length=1)
     mandatory: bool = False             # every member of the audience must get it, whatever the ratings say
-    minutes: StrictInt = Field(default=5, ge=1, le=120)   # study time credited when the member says 已读
+    minutes: StrictInt | None = Field(default=None, ge=1, le=120)   # study time for 已读; None: the policy's read_minutes
     text: TextVariant | None = None
     news: NewsVariant | None = None
     video: VideoVariant | None = None

@@ -24,6 +24,7 @@ from bot.models.pushes import ItemReceipt, Push, PushFeedback
 from bot.models.study import StudySource
 from bot.sqlutil import insert_ignoring_duplicates
 from handlers._services import study
+from handlers._services.push_policy import get_policy
 
 THUMBS_UP, THUMBS_DOWN = 5, 1
 GOOD_FROM, BAD_UP_TO = 4, 2          # 4–5 count as 👍, 1–2 as 👎, 3 as neither
@@ -144,7 +145,8 @@ def rate(session: Session, push: Push, *, userid: str, rating: int, now: datetim
 
 
 def mark_read(session: Session, push: Push, *, userid: str, now: datetime, app: Flask | None = None) -> Read:
-    """Mark a received push read once, crediting the item's ``minutes`` as vouched study time.
+    """Mark a received push read once, crediting the item's ``minutes`` (else the policy's ``read_minutes``)
+    as vouched study time.
 
     The study log's source_ref is ``push:<push id>:<userid>``, so the time counts once even if two
     已读 race each other.
@@ -157,10 +159,11 @@ def mark_read(session: Session, push: Push, *, userid: str, now: datetime, app: 
     item = find_item(push.item_ref, app)
     if item is None:           # the pack was edited since and the item dropped: nothing to measure
         return Read(push, already=False, minutes=0, rated=rated)
-    credited = study.record_vouched(session, userid=userid, day=now.date(), minutes=item.minutes,
+    minutes = item.minutes or get_policy(app).read_minutes
+    credited = study.record_vouched(session, userid=userid, day=now.date(), minutes=minutes,
                                     source=StudySource.PUSH, ref=f"push:{push.id}:{userid}", topic=item.title,
                                     recorded_by=userid, now=now)
-    return Read(push, already=not credited, minutes=item.minutes if credited else 0, rated=rated)
+    return Read(push, already=not credited, minutes=minutes if credited else 0, rated=rated)
 
 
 def find_item(item_ref: str, app: Flask | None = None) -> content_packs.schema.PushItem | None:

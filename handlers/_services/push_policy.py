@@ -24,6 +24,7 @@ from content_packs.schema import FORMS, Pack, PushItem, Slug, describe
 FILE_NAME = "push_policy.yaml"
 EXTENSION = "szzs.push_policy"
 DEFAULT_VOICE_WPM = 150          # bot.voice's default; retirees may be given a slower rate per cohort
+DEFAULT_READ_MINUTES = 5         # study minutes a 已读 credits when the item does not say
 FORM_NAMES = {"text": "文字", "news": "图文卡片", "video": "视频链接", "voice": "语音", "image": "图片"}
 MIN_WPM, MAX_WPM = 80, 250       # outside this espeak is either a drawl or a gabble
 
@@ -87,6 +88,7 @@ class _PolicyFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     voice_wpm: StrictInt = Field(default=DEFAULT_VOICE_WPM, ge=MIN_WPM, le=MAX_WPM)
+    read_minutes: StrictInt = Field(default=DEFAULT_READ_MINUTES, ge=1, le=120)
     default: tuple[str, ...] = Field(default=("text",), min_length=1)
     cohorts: tuple[CohortRule, ...] = ()
     schedules: tuple[_ScheduleEntry, ...] = ()
@@ -96,13 +98,15 @@ class _PolicyFile(BaseModel):
 
 @dataclass(frozen=True)
 class Policy:
-    """The loaded policy: ``rules`` in precedence order, the default forms, voice rates and schedules."""
+    """The loaded policy: ``rules`` in precedence order, the default forms, voice rates, schedules, and the
+    study minutes a 已读 credits for an item that does not set its own."""
 
     rules: tuple[CohortRule, ...]
     default_forms: tuple[str, ...]
     voice_wpm: int
     schedules: list[CohortSchedule]
     source: str = ""
+    read_minutes: int = DEFAULT_READ_MINUTES
 
     def rule_for(self, cohorts: Sequence[str]) -> CohortRule | None:
         """The rule that decides for a member in ``cohorts``: the first in file order; None = the default."""
@@ -129,7 +133,8 @@ class Policy:
 
 def _built_in() -> Policy:
     parsed = _PolicyFile()
-    return Policy(parsed.cohorts, parsed.default, parsed.voice_wpm, [], source="（内置：全体文字，无定时推送）")
+    return Policy(parsed.cohorts, parsed.default, parsed.voice_wpm, [], source="（内置：全体文字，无定时推送）",
+                  read_minutes=parsed.read_minutes)
 
 
 def load_policy(path: str | Path, *, cohorts: Iterable[str], packs: Mapping[str, Pack]) -> Policy:
@@ -145,7 +150,7 @@ def load_policy(path: str | Path, *, cohorts: Iterable[str], packs: Mapping[str,
         raise PolicyError(errors)
     data = doc.data if doc.data is not None else {}
     if not isinstance(data, dict):
-        raise PolicyError([f"{display(file)}:1: 应为一组 键: 值（voice_wpm、default、cohorts、schedules）"])
+        raise PolicyError([f"{display(file)}:1: 应为一组 键: 值（voice_wpm、read_minutes、default、cohorts、schedules）"])
 
     def add(loc: tuple[Any, ...], message: str) -> None:
         where = _render(loc)
@@ -162,7 +167,8 @@ def load_policy(path: str | Path, *, cohorts: Iterable[str], packs: Mapping[str,
     if errors:
         raise PolicyError(errors)
     schedules = [CohortSchedule(entry.cohort, entry.cron, tuple(entry.packs)) for entry in parsed.schedules]
-    return Policy(parsed.cohorts, parsed.default, parsed.voice_wpm, schedules, source=str(file))
+    return Policy(parsed.cohorts, parsed.default, parsed.voice_wpm, schedules, source=str(file),
+                  read_minutes=parsed.read_minutes)
 
 
 def _check_references(parsed: _PolicyFile, known: set[str], packs: Mapping[str, Pack], add) -> None:

@@ -180,6 +180,30 @@ def test_read_credits_the_items_minutes_as_push_study_time(platform, zhang, text
     assert feedback() == [(push_id, "u001", item, None, True)]
 
 
+def test_read_of_an_item_without_minutes_credits_the_policys_read_minutes(tmp_path, clock):
+    from tests.conftest import TEST_AES_KEY, TEST_CORP_ID, TEST_TOKEN, unit_without_push_policy
+    from tests.platform.actor import WeComPlatform
+
+    app = build_app(tmp_path, clock, {"push_t": ITEMS})
+    items = app.config["CONTENT_PACKS_DIR"] + "/push_t/items.yaml"
+    with open(items, "a", encoding="utf-8") as file:      # an item that does not say how long it takes
+        file.write("- id: notice\n  title: 汛期值班须知\n  topics: [测试]\n  text:\n    body: 值班须知正文\n")
+    unit = unit_without_push_policy(tmp_path)
+    (unit / "push_policy.yaml").write_text("read_minutes: 12\n", "utf-8")
+    settings = dict(app.config, UNIT_DIR=str(unit))
+    app = create_app(settings, redis=fakeredis.FakeRedis(), clock=clock)
+    with app.app_context():
+        db.create_all(app)
+        member(db.get_session(), "u001", name="张三")
+        pushed("u001", "push_t/notice", push_id=3)
+        platform = WeComPlatform(token=TEST_TOKEN, aes_key=TEST_AES_KEY, corp_id=TEST_CORP_ID,
+                                 client=app.test_client())
+        reply = say(platform, "已读")
+    assert "计入学习 12 分钟" in reply, reply
+    with app.app_context():
+        assert push_logs() == [("u001", 12, "push:3:u001", "汛期值班须知")]
+
+
 def test_read_asks_for_a_rating_only_when_there_is_none(platform, zhang):
     assert "觉得内容怎么样" in say(platform, "已读 2")
     say(platform, "评价 1 4")

@@ -191,6 +191,7 @@ schedules:
     (GOOD.replace("[push_young_water_workers]", "[push_no_such_pack]"), 8, "schedules[0].packs[0]",
      "没有内容包「push_no_such_pack」"),
     (GOOD.replace("default: [text]", "default: [text]\nvoice_wpm: 20"), 2, "voice_wpm", "应不小于 80"),
+    (GOOD.replace("default: [text]", "default: [text]\nread_minutes: 0"), 2, "read_minutes", "应不小于 1"),
     (GOOD.replace("    forms: [text, video]", "    form: [text, video]"), 4, "cohorts[0].form", "不认识这一项"),
     (GOOD + "  - cohort: 退休\n    packs: [push_unit_history]\n", 9, "schedules[1].cron", "缺少此项"),
 ])
