@@ -20,6 +20,7 @@ from bot import cohorts as cohort_rules
 from content_packs import get_packs
 from content_packs.loader import display, read_yaml
 from content_packs.schema import FORMS, Pack, PushItem, Slug, describe
+from handlers._services.push_audience import OTHERS
 
 FILE_NAME = "push_policy.yaml"
 EXTENSION = "szzs.push_policy"
@@ -182,8 +183,9 @@ def _check_references(parsed: _PolicyFile, known: set[str], packs: Mapping[str, 
             add(("cohorts", index, "cohort"), f"人群「{rule.cohort}」写了两条规则，请合并为一条")
         seen.add(rule.cohort)
     for index, entry in enumerate(parsed.schedules):
-        if entry.cohort not in known:
-            add(("schedules", index, "cohort"), f"没有人群「{entry.cohort}」，可用：{available}")
+        if entry.cohort not in known and entry.cohort != OTHERS:
+            add(("schedules", index, "cohort"), f"没有人群「{entry.cohort}」，可用：{available}，"
+                                                f"或「{OTHERS}」（不属于任何人群的在职职工）")
         for number, pack_id in enumerate(entry.packs):
             pack = packs.get(pack_id)
             if pack is None:

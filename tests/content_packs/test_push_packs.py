@@ -1,4 +1,8 @@
-"""The shipped demo push packs: they load, are big enough, and fit the forms each cohort gets."""
+"""The shipped demo push packs: they load, are big enough, and fit the forms each cohort gets.
+
+The schedules come from the shipped push_policy.yaml through the policy loader, so a pack added to a
+cohort's schedule is held to that cohort's form (voice for older staff, video for the frontline).
+"""
 from __future__ import annotations
 
 import re
@@ -7,19 +11,42 @@ import pytest
 
 import content_packs
 from bot.cohorts import DEFAULT_RULES, load_rules
+from bot.config import DEFAULT_UNIT_DIR
 from content_packs import PACKS_ROOT
 from content_packs.schema import FORMS
+from handlers._services.push_audience import OTHERS
+from handlers._services.push_policy import FILE_NAME, load_policy
 
 PUSH_PACKS = ("push_policy_readings", "push_dam_safety_cases", "push_flood_duty_stories",
               "push_young_water_workers", "push_unit_history")
 OLDER = {"退休", "临退休"}
+FRONTLINE = "工程运维"
+COHORTS = load_rules(DEFAULT_RULES).names
 URL = re.compile(r"https?://|www\.|\.(?:com|org|cn)\b", re.I)
 
 
 @pytest.fixture(scope="module")
-def packs():
-    loaded = content_packs.load_all(PACKS_ROOT, cohorts=load_rules(DEFAULT_RULES).names)
-    return {pack_id: loaded[pack_id] for pack_id in PUSH_PACKS}
+def all_packs():
+    return content_packs.load_all(PACKS_ROOT, cohorts=COHORTS)
+
+
+@pytest.fixture(scope="module")
+def packs(all_packs):
+    return {pack_id: all_packs[pack_id] for pack_id in PUSH_PACKS}
+
+
+@pytest.fixture(scope="module")
+def policy(all_packs):
+    return load_policy(DEFAULT_UNIT_DIR / FILE_NAME, cohorts=COHORTS, packs=all_packs)
+
+
+@pytest.fixture(scope="module")
+def scheduled(policy):
+    """Cohort → the ids of the packs its scheduled runs draw from."""
+    by_cohort: dict[str, set[str]] = {}
+    for schedule in policy.schedules:
+        by_cohort.setdefault(schedule.cohort, set()).update(schedule.packs)
+    return by_cohort
 
 
 def items(packs):
@@ -28,7 +55,7 @@ def items(packs):
 
 def test_every_demo_push_pack_loads_as_a_push_pack(packs):
     for pack_id, pack in packs.items():
-        assert (pack.kind, pack.version, pack.folder.name) == ("push", 1, pack_id)
+        assert (pack.kind, pack.folder.name) == ("push", pack_id) and pack.version >= 1
         assert pack.items and pack.manifest.topics
 
 
@@ -93,3 +120,31 @@ def test_illustrative_cases_are_labelled(packs):
         assert item.title.startswith("情景案例") or "情景" in item.text.body, item.id
     assert "情景" in packs["push_flood_duty_stories"].manifest.description
     assert "情景" in packs["push_unit_history"].manifest.description
+
+
+def test_every_item_scheduled_for_older_staff_is_sent_as_voice(all_packs, policy, scheduled):
+    pack_ids = set().union(*(scheduled.get(cohort, set()) for cohort in OLDER))
+    assert {"push_unit_history", "push_policy_readings", "push_flood_duty_stories"} <= pack_ids
+    for cohort in OLDER:
+        for pack_id in scheduled[cohort]:
+            for item in all_packs[pack_id].items:
+                assert policy.choose(item, [cohort], None) == "voice", (cohort, pack_id, item.id)
+                assert item.voice.file or 120 <= len(item.voice.script) <= 450, (pack_id, item.id)
+
+
+def test_every_item_scheduled_for_the_frontline_is_sent_as_a_short_video(all_packs, policy, scheduled):
+    assert {"push_dam_safety_cases", "push_flood_duty_stories"} <= scheduled[FRONTLINE]
+    for pack_id in scheduled[FRONTLINE]:
+        for item in all_packs[pack_id].items:
+            assert policy.choose(item, [FRONTLINE], None) == "video", (pack_id, item.id)
+            assert len(item.video.summary) <= 40, (pack_id, item.id)
+
+
+def test_every_mandatory_item_is_scheduled_for_every_cohort_it_is_meant_for(all_packs, scheduled):
+    owed = {(cohort, f"{pack.id}/{item.id}", pack.id) for pack in all_packs.values() if pack.kind == "push"
+            for item in pack.items if item.mandatory for cohort in (*COHORTS, OTHERS) if pack.is_for([cohort])}
+    assert {("退休", "push_flood_duty_stories/duty-rules", "push_flood_duty_stories"),
+            ("调度管理", "push_dam_safety_cases/dam-case-report-first", "push_dam_safety_cases"),
+            (OTHERS, "push_flood_duty_stories/duty-rules", "push_flood_duty_stories")} <= owed
+    unscheduled = sorted((cohort, ref) for cohort, ref, pack_id in owed if pack_id not in scheduled.get(cohort, ()))
+    assert unscheduled == []

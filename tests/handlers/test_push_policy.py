@@ -157,9 +157,11 @@ def test_voice_is_read_slower_for_older_cohorts(demo_policy):
 def test_demo_schedules_name_cohorts_crons_and_packs(demo_policy):
     by_cohort = {schedule.cohort: schedule for schedule in demo_policy.schedules}
     assert by_cohort["青年"] == CohortSchedule("青年", "30 12 * * 1-5",
-                                               ("push_young_water_workers", "push_policy_readings"))
+                                               ("push_young_water_workers", "push_policy_readings",
+                                                "push_flood_duty_stories"))
     assert by_cohort["工程运维"].cron == "30 17 * * 1-5"
     assert by_cohort["退休"].cron.startswith("0 9 ") and "push_unit_history" in by_cohort["退休"].packs
+    assert "push_flood_duty_stories" in by_cohort["其他"].packs      # members in no cohort get the must-reads too
     assert {pack for schedule in demo_policy.schedules for pack in schedule.packs} == set(DEMO_PACK_IDS)
 
 
@@ -168,7 +170,7 @@ def test_the_app_loads_the_policy_at_start(tmp_path, clock):
     policy = app.extensions["szzs.push_policy"]
     with app.app_context():
         assert get_policy() is policy
-    assert policy.source.endswith("push_policy.yaml") and len(policy.schedules) == 5
+    assert policy.source.endswith("push_policy.yaml") and len(policy.schedules) == 6
 
 
 GOOD = """\
@@ -202,6 +204,16 @@ def test_a_bad_policy_file_stops_the_start_naming_file_line_and_field(tmp_path, 
     named = [error.partition(f":{line}: {field}: ") for error in errors]
     assert any(where.endswith("push_policy.yaml") and sep and message in said for where, sep, said in named), errors
     assert str(caught.value).startswith(f"推送策略有 {len(errors)} 处错误")
+
+
+def test_a_schedule_names_a_cohort_or_others(tmp_path):
+    packs = load_all(demo_like_packs(tmp_path / "packs"))
+    policy = tmp_path / "push_policy.yaml"
+    policy.write_text(GOOD.replace("cohort: 青年\n    cron", "cohort: 其他\n    cron"), "utf-8")
+    assert [s.cohort for s in load_policy(policy, cohorts=["青年"], packs=packs).schedules] == ["其他"]
+    policy.write_text(GOOD.replace("cohort: 青年\n    cron", "cohort: 其它人\n    cron"), "utf-8")
+    with pytest.raises(PolicyError, match="没有人群「其它人」，可用：青年，或「其他」"):
+        load_policy(policy, cohorts=["青年"], packs=packs)
 
 
 def test_a_quiz_pack_cannot_be_scheduled_as_pushes(tmp_path):

@@ -130,3 +130,18 @@ def test_the_cohorts_ratings_steer_what_its_scheduled_run_sends(app, clock, stan
     # Beta(11, 1) against a dozen Beta(1, 1) draws wins about half the time; unrated, one time in len(optional)
     assert picks.count(good) == max(picks.count(ref) for ref in set(picks))
     assert picks.count(good) >= 3 * len(targets) / len(optional)
+
+
+def test_members_in_no_cohort_get_the_others_run_at_eight_in_the_default_form(app, clock, standin_url):
+    session = db.get_session()
+    member(session, "u_clerk", name="任文书", department="办公室", team=None, post="文书", post_category="综合管理",
+           birth_year=1980)
+    unknown_age = member(session, "u_new", name="新同事", department="办公室", team=None, post="文书",
+                         post_category="综合管理")
+    unknown_age.birth_year = None
+    session.commit()
+    tick_at(clock, 2026, 11, 25, 8, 0)
+    assert sorted(received()) == ["u_clerk", "u_new"]         # not the young, not the 工程运维 u_old
+    first = received()["u_clerk"][0]
+    assert first.startswith(("push_flood_duty_stories/", "push_policy_readings/"))
+    assert [m["msgtype"] for m in messages(standin_url, recipient="u_clerk")][0] == "markdown"    # default: text
