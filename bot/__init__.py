@@ -48,9 +48,14 @@ def create_app(config: dict | None = None, *, redis: Redis | None = None, clock:
     nlp.load()
     cohorts.init_app(app)
     import content_packs
+    from content_packs.cli import exit_under_flask_cli
     from content_packs.cli import register_cli as register_packs_cli
 
-    content_packs.init_app(app)          # every pack validated: an invalid one stops the start
+    try:
+        content_packs.init_app(app)      # every pack validated: an invalid one stops the start
+    except content_packs.PackError as error:
+        exit_under_flask_cli(error)      # `flask --app bot …`: the errors and exit code 1, not a traceback
+        raise
     register_cli(app)
     register_packs_cli(app)
     from bot.cli_db import db_cli

@@ -106,6 +106,9 @@ def load_settings(environ: dict | None = None) -> dict:
         "MIDMONTH_NUDGE_DAY": _day_of_month("MIDMONTH_NUDGE_DAY", env.get("MIDMONTH_NUDGE_DAY") or "15"),
         # the unit's own data: roster, roles, goals, responsibility lists
         "UNIT_DIR": _folder("UNIT_DIR", env.get("UNIT_DIR") or str(DEFAULT_UNIT_DIR)),
+        # the content packs (quizzes, pushes, surveys, activities); the shipped demo packs by default
+        "CONTENT_PACKS_DIR": _folder("CONTENT_PACKS_DIR", env["CONTENT_PACKS_DIR"]) if env.get("CONTENT_PACKS_DIR")
+        else None,
         # the address people open the dashboard at (its sign-in links); the demo uses http://127.0.0.1:PORT
         "PUBLIC_URL": _url("PUBLIC_URL", env.get("PUBLIC_URL"), ("http://", "https://")).rstrip("/")
         if env.get("PUBLIC_URL") else None,

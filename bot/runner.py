@@ -49,7 +49,8 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     try:
-        problems = content_packs.check_all()
+        # the folder the app will load (content_packs.packs_root): refuse here, before any server starts
+        problems = content_packs.check_all(settings.get("CONTENT_PACKS_DIR") or content_packs.PACKS_ROOT)
         if problems:
             print("内容包有误 / invalid content packs:\n" + "\n".join(problems), file=sys.stderr)
             return 2

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, ScriptInfo
 
 import content_packs
 from content_packs.push_import import import_items
@@ -20,6 +20,17 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(packs_cli)
 
 
+def exit_under_flask_cli(error: content_packs.PackError) -> None:
+    """Under ``flask --app bot …`` an invalid pack ends the command like ``packs check`` does: every error, one
+    per line, and exit code 1 instead of a traceback. Anywhere else (gunicorn, workers, tests) it returns and the
+    caller raises ``error`` itself."""
+    context = click.get_current_context(silent=True)
+    if context is None or context.find_object(ScriptInfo) is None:
+        return
+    _echo_errors(error.errors)
+    raise click.exceptions.Exit(1)
+
+
 @packs_cli.command("check")
 @click.option("--root", type=click.Path(file_okay=False, path_type=Path),
               help="内容包所在目录（默认为配置 CONTENT_PACKS_DIR 或 content_packs/）")
@@ -28,9 +39,7 @@ def check_command(root: Path | None) -> None:
     root = root or content_packs.packs_root(current_app)
     errors = content_packs.check_all(root, cohorts=_cohort_names())
     if errors:
-        for error in errors:
-            click.echo(error)
-        click.echo(f"共 {len(errors)} 处错误", err=True)
+        _echo_errors(errors)
         raise click.exceptions.Exit(1)
     count = len(content_packs.load_all(root))
     click.echo(f"全部 {count} 个内容包校验通过")
@@ -83,6 +92,12 @@ def export_command(pack_id: str, out: Path) -> None:
         raise click.ClickException(f"没有题库「{pack_id}」。可用：{quizzes}")
     count = export_questions(pack, out)
     click.echo(f"已导出 {count} 道题（{pack.ref}）到 {out}")
+
+
+def _echo_errors(errors: list[str]) -> None:
+    for error in errors:
+        click.echo(error)
+    click.echo(f"共 {len(errors)} 处错误", err=True)
 
 
 def _cohort_names() -> list[str] | None:

@@ -182,7 +182,8 @@ def _quiz_payload(folder: Path, errors: _Errors) -> dict[str, Any]:
 
 
 def _push_payload(folder: Path, errors: _Errors) -> dict[str, Any]:
-    """items.yaml: a list of push items with unique ids; files they name must exist in the pack folder."""
+    """items.yaml: a list of push items with unique ids; files they name must exist in the pack folder, and a
+    recorded voice must be one WeCom accepts (AMR, at most 2 MB and 60 s)."""
     file = folder / ITEMS
     found = _entries(file, errors, PushItem, prefix="items", noun="条目",
                      not_a_list="应为条目列表（每条以 - id: 开头），且至少有一条", not_a_list_prefix="items")
@@ -191,10 +192,48 @@ def _push_payload(folder: Path, errors: _Errors) -> dict[str, Any]:
     for index, doc, item in found:
         for form in ("voice", "image"):
             variant = getattr(item, form)
-            if variant is not None and getattr(variant, "file", None) and not (folder / variant.file).is_file():
-                errors.add(file, doc, (index, form, "file"), f"找不到文件 {variant.file}（相对于内容包文件夹）",
-                           prefix="items")
+            name = getattr(variant, "file", None) if variant is not None else None
+            if not name:
+                continue
+            if not (folder / name).is_file():
+                problem = f"找不到文件 {name}（相对于内容包文件夹）"
+            else:
+                problem = _voice_file_problem(folder / name, name) if form == "voice" else None
+            if problem:
+                errors.add(file, doc, (index, form, "file"), problem, prefix="items")
     return {"items": tuple(item for _, _, item in found)}
+
+
+def _voice_file_problem(path: Path, name: str) -> str | None:
+    """Why WeCom would refuse this recorded voice (``bot.voice.check_voice`` decides), or None when it is fine."""
+    from bot.voice.amr import HEADER, MAX_BYTES, MAX_SECONDS, amr_seconds, check_voice   # only packs with recordings
+    from bot.voice.engine import VoiceError
+
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as stream:
+            data = stream.read(MAX_BYTES + 1)        # enough for check_voice to refuse a larger file
+    except OSError as exc:
+        return f"无法读取语音文件 {name}（{exc.strerror or exc}）"
+    try:
+        check_voice(data)
+        return None
+    except VoiceError:
+        pass
+    if size > MAX_BYTES:
+        megabytes = 1024 * 1024
+        return f"语音文件 {name} 有 {size / megabytes:.1f} MB，企业微信的语音不能超过 {MAX_BYTES // megabytes} MB"
+    if not data.startswith(HEADER):
+        return (f"语音文件 {name} 不是 AMR 录音（文件开头没有 #!AMR 标记），"
+                "企业微信只收 AMR 格式的语音，请先转换")
+    try:
+        seconds = amr_seconds(data)
+    except VoiceError:
+        return f"语音文件 {name} 的 AMR 数据不完整或已损坏，请重新导出"
+    if seconds == 0:
+        return f"语音文件 {name} 里没有声音"
+    return (f"语音文件 {name} 长 {seconds:.1f} 秒，企业微信的语音不能超过 {MAX_SECONDS:.0f} 秒，"
+            "请剪短或分成几条")
 
 
 def _survey_payload(folder: Path, errors: _Errors) -> dict[str, Any]:

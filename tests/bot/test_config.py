@@ -47,6 +47,7 @@ def test_defaults(tmp_path):
     ("CHECKIN_REMINDER_TIME", "25:00"),
     ("CHECKIN_REMINDER_TIME", "half past four"),
     ("UNIT_DIR", "/no/such/folder"),
+    ("CONTENT_PACKS_DIR", "/no/such/folder"),
     ("MIDMONTH_NUDGE_DAY", "31"),
     ("MIDMONTH_NUDGE_DAY", "mid"),
     ("PUBLIC_URL", "szzs.example.org"),
