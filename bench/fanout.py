@@ -37,8 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 MEMBERS = 10_000
 LATENCY_MS = 50
 TARGET_RATIO = 1.25
-ITEM = "push_flood_duty_stories/duty-rules"       # text, news and voice variants
-# (cohort it lands in, birth year, post category): 青年 → text, 调度管理 → news, 工程运维 → text, 临退休 → voice
+ITEM = "push_flood_duty_stories/duty-rules"       # text, news, video and voice variants
+# (cohort it lands in, birth year, post category): 青年 → text, 调度管理 → news, 工程运维 → video, 临退休 → voice
 COHORTS = (("青年", 1998, "工程运维"), ("调度管理", 1982, "调度管理"), ("工程运维", 1985, "工程运维"),
            ("临退休", 1968, "综合管理"))
 
