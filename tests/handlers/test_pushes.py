@@ -271,3 +271,12 @@ def test_pushing_cancelling_and_a_refused_push_are_audited(app, platform, staff,
     assert [(e.actor, e.command, e.arguments, e.result) for e in entries] == [
         ("admin01", "推送", "青年 youth-mentor 明天 9:00", "ok"), ("admin01", "取消推送", str(row.id), "ok"),
         ("u_young", "推送", "全体 duty-rules", "denied")]
+
+
+def test_a_push_to_others_reaches_only_the_members_in_no_cohort(app, platform, staff, standin_url):
+    member(db.get_session(), "u_clerk", name="任文书", department="办公室", team=None, post="文书",
+           post_category="综合管理", birth_year=1980)
+    reply = say(platform, "推送 其他 duty-rules")
+    assert "不属于任何人群的在职职工，共 1 人" in reply, reply
+    assert {m["recipient"] for m in messages(standin_url)} == {"u_clerk"}
+    assert kinds(standin_url, "u_clerk")[0] == "markdown"          # the policy's default form: text
