@@ -102,8 +102,11 @@ def unfinished_members(session: Session, pack: Pack, at: datetime) -> list[str]:
             select(OrgUnit.id).where(OrgUnit.name.in_(pack.survey.departments))))
     done = set(session.scalars(select(SurveyResponse.respondent).where(SurveyResponse.survey_id == pack.id,
                                                                        SurveyResponse.completed_on.is_not(None))))
+    members = list(session.scalars(query))
+    if not done:                     # a new survey: nobody to leave out, no key to work out per member
+        return members
     secret = surveys.salt_of(current_app.config)
-    return [u for u in session.scalars(query) if surveys.respondent_key(secret, pack.id, u) not in done]
+    return [u for u in members if surveys.respondent_key(secret, pack.id, u) not in done]
 
 
 def analysis_job_id(survey_id: str, userid: str, now: datetime) -> str:
