@@ -59,10 +59,12 @@ def send_chart(*, userid: str, month: str, department: str | None, group_chat: s
     progress(20)
     from handlers._services.report_charts import COMBINED, chart_pngs    # matplotlib: only where charts are drawn
 
-    images = chart_pngs(report, on_progress=lambda p: progress(round((20 + 0.75 * p) / 10) * 10))
+    # only the combined image is sent: its three panels, then the image, take the progress from 20 % to 95 %
+    png = chart_pngs(report, keys=(COMBINED,),
+                     on_progress=lambda p: progress(round((20 + 0.75 * p) / 10) * 10))[COMBINED]
     caption = Text(CHART_CAPTION.format(title=report.title, as_of=report.as_of))
-    _send_all(push_id, userid, group_chat, [caption, Image(images[COMBINED])])
-    return len(images[COMBINED])
+    _send_all(push_id, userid, group_chat, [caption, Image(png)])
+    return len(png)
 
 
 @app_job

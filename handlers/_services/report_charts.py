@@ -46,29 +46,39 @@ def chart_pngs(report: MonthlyReport, *, keys: Sequence[str] = (*CHART_KEYS, COM
     """The charts named by ``keys``: any of the three one by one, and all three in one image for the
     chat message (``combined``). Only those asked for are drawn.
 
-    ``on_progress(percent)`` is called after each image, for the job's progress messages.
+    ``on_progress(percent)`` is called as the work goes, for the job's progress messages: after each single
+    image, and for the combined one after each of its panels and after the image itself.
     """
     drawers = {"study_hours": draw_study_hours, "checkin_rate": draw_checkin_rate, "awareness": draw_awareness}
+    steps = sum(len(CHART_KEYS) + 1 if key == COMBINED else 1 for key in keys)
+    done = 0
+
+    def step() -> None:
+        nonlocal done
+        done += 1
+        if on_progress:
+            on_progress(round(done * 100 / steps))
+
     images: dict[str, bytes] = {}
     with matplotlib.rc_context(style()):
-        for index, key in enumerate(keys, 1):
+        for key in keys:
             if key == COMBINED:
-                images[key] = _png(_combined(report, drawers))
+                images[key] = _png(_combined(report, drawers, after_each_panel=step))
             else:
                 figure = Figure(figsize=(8, _heights(report)[key]), layout="constrained")
                 drawers[key](figure.add_subplot(), report)
                 images[key] = _png(figure)
-            if on_progress:
-                on_progress(round(index * 100 / len(keys)))
+            step()
     return images
 
 
-def _combined(report: MonthlyReport, drawers: dict) -> Figure:
+def _combined(report: MonthlyReport, drawers: dict, *, after_each_panel: Callable[[], None]) -> Figure:
     heights = [_heights(report)[key] for key in CHART_KEYS]
     figure = Figure(figsize=(8, sum(heights) + 0.5), layout="constrained")
     figure.suptitle(f"{report.title}（统计至 {report.as_of:%m-%d}）", fontsize=15)
     for ax, key in zip(figure.subplots(3, 1, height_ratios=heights), CHART_KEYS):
         drawers[key](ax, report)
+        after_each_panel()
     return figure
 
 

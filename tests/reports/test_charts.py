@@ -52,9 +52,12 @@ def test_every_chart_is_a_png_wecom_accepts(report):
     assert height > width > 600           # the three charts stacked in one tall image
 
 
-def test_progress_is_reported_after_each_image(report):
+def test_progress_is_reported_after_each_image_and_each_panel_of_the_combined_one(report):
     seen = []
     report_charts.chart_pngs(report, on_progress=seen.append)
+    assert seen == [14, 29, 43, 57, 71, 86, 100]            # three single images, three panels, the combined image
+    seen.clear()
+    report_charts.chart_pngs(report, keys=(report_charts.COMBINED,), on_progress=seen.append)
     assert seen == [25, 50, 75, 100]
 
 
