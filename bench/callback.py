@@ -30,7 +30,7 @@ from bench import report, spy, wrkrun  # noqa: E402
 from bench.callbacks import Credentials, RobotCallbacks  # noqa: E402
 from bench.loadgen import run_paced, send  # noqa: E402
 from bench.members import MemberPool, count_checkins, prepare_database  # noqa: E402
-from bench.procs import (GunicornServer, bench_processes, clean_env, cpu_sample, memory_of,  # noqa: E402
+from bench.procs import (GunicornServer, bench_processes, clean_env, cpu_sample, memory_of, start_all,  # noqa: E402
                          stop_on_sigterm)
 from bench.wrkrun import WrkResult, WrkSettings  # noqa: E402
 
@@ -100,19 +100,9 @@ def _parse_args() -> argparse.Namespace:
 def _start_servers(workdir: Path, creds: Credentials, redis_url: str, db_url: str,
                    servers: list[GunicornServer]) -> tuple[GunicornServer, GunicornServer]:
     """Start bare and bot side by side; they are registered in ``servers`` before anything can fail."""
-    bot_env = clean_env(
-        INSTANCE_PATH=str(workdir / "instance"), REDIS_URL=redis_url, DATABASE_URL=db_url,
-        # explicit credentials: the bot is not in demo mode and mounts no stand-in
-        WECOM_CORP_ID="wwbench0corp", WECOM_TOKEN=creds.token, WECOM_AES_KEY=creds.aes_key,
-        WECOM_AGENT_ID="1000002", WECOM_SECRET="bench0secret0not0used", WECOM_API_BASE="http://127.0.0.1:9/none",
-    )
     bare = GunicornServer("bare", "bench.bare_app:create_app()", workdir, clean_env())
-    bot = GunicornServer("bot", "bot:create_app()", workdir, bot_env)
-    for server in (bare, bot):
-        servers.append(server)
-        server.start()
-    for server in (bare, bot):
-        server.wait_ready()
+    bot = GunicornServer("bot", "bot:create_app()", workdir, clean_env(**creds.bot_env(workdir, redis_url, db_url)))
+    start_all(servers, bare, bot)
     return bare, bot
 
 

@@ -19,7 +19,7 @@ from bench import wrkrun  # noqa: E402
 from bench.callback import MEASURE, WARM_UP, _wrk_with_cpu  # noqa: E402
 from bench.callbacks import Credentials, RobotCallbacks  # noqa: E402
 from bench.members import MemberPool, prepare_database  # noqa: E402
-from bench.procs import GunicornServer, bench_processes, clean_env, stop_on_sigterm  # noqa: E402
+from bench.procs import GunicornServer, bench_processes, clean_env, start_all, stop_on_sigterm  # noqa: E402
 
 MEMBERS = 200_000   # every server, bare too, gets fresh members
 WARM_UP_PER_THREAD = 3_000
@@ -45,18 +45,12 @@ def _run(workdir: Path, redis_url: str, servers: list[GunicornServer]) -> None:
     db_url = f"sqlite:///{workdir / 'bench.sqlite'}"
     prepare_database(db_url, MEMBERS)
     common = dict(REDIS_URL=redis_url, DATABASE_URL=db_url, WECOM_TOKEN=creds.token, WECOM_AES_KEY=creds.aes_key)
-    bot_env = dict(common, INSTANCE_PATH=str(workdir / "instance"), WECOM_CORP_ID="wwbench0corp",
-                   WECOM_AGENT_ID="1000002", WECOM_SECRET="bench0secret0not0used",
-                   WECOM_API_BASE="http://127.0.0.1:9/none")
+    bot_env = creds.bot_env(workdir, redis_url, db_url)
     bare = GunicornServer("bare", "bench.bare_app:create_app()", workdir, clean_env())
     named = [(label, GunicornServer(f"c{i}", spec, workdir,
                                     clean_env(**(bot_env if spec.startswith("bot") else dict(common, **extra)))))
              for i, (label, spec, extra) in enumerate(CANDIDATES)]
-    for server in [bare] + [server for _, server in named]:
-        servers.append(server)
-        server.start()
-    for server in servers:
-        server.wait_ready()
+    start_all(servers, bare, *(server for _, server in named))
     pool = MemberPool(RobotCallbacks(creds), MEMBERS)
     print(f"gunicorn: {' '.join(bare.argv[3:-1])}\n")
     print(f"{'':18} {'req/s':>7} {'worker ms/req':>14} {'ratio':>6}")

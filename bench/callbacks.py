@@ -6,6 +6,7 @@ import hashlib
 import secrets
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from wechatpy.enterprise.crypto import PrpCrypto
 
@@ -30,6 +31,14 @@ class Credentials:
         alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
         return cls(token="".join(secrets.choice(alphabet) for _ in range(24)),
                    aes_key="".join(secrets.choice(alphabet) for _ in range(43)))
+
+    def bot_env(self, workdir: Path, redis_url: str, db_url: str) -> dict[str, str]:
+        """The settings of a bot under test: these credentials, so it is not in demo mode and mounts no
+        stand-in, and a WeCom API address nothing listens on (benchmarks send nothing)."""
+        return dict(INSTANCE_PATH=str(workdir / "instance"), REDIS_URL=redis_url, DATABASE_URL=db_url,
+                    WECOM_CORP_ID="wwbench0corp", WECOM_TOKEN=self.token, WECOM_AES_KEY=self.aes_key,
+                    WECOM_AGENT_ID="1000002", WECOM_SECRET="bench0secret0not0used",
+                    WECOM_API_BASE="http://127.0.0.1:9/none")
 
 
 @dataclass(frozen=True)

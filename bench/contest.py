@@ -28,7 +28,7 @@ sys.path[0] = str(ROOT)
 from bench.callbacks import CHAT_ID, CallbackRequest, Credentials, RobotCallbacks, robot_text_xml  # noqa: E402
 from bench.loadgen import percentile, send  # noqa: E402
 from bench.members import name_of, prepare_database, userid_of  # noqa: E402
-from bench.procs import GunicornServer, bench_processes, clean_env, cpu_sample, stop_on_sigterm  # noqa: E402
+from bench.procs import GunicornServer, bench_processes, clean_env, cpu_sample, start_all, stop_on_sigterm  # noqa: E402
 
 ANSWERS = 500
 WARM_UP_ANSWERS = 100        # other members, answering the same question before the measured 500
@@ -73,20 +73,12 @@ def _run(workdir: Path, redis_url: str, servers: list[GunicornServer]) -> None:
 
 def _start_servers(workdir: Path, creds: Credentials, redis_url: str, db_url: str,
                    servers: list[GunicornServer]) -> tuple[GunicornServer, GunicornServer]:
-    bot_env = clean_env(
-        INSTANCE_PATH=str(workdir / "instance"), REDIS_URL=redis_url, DATABASE_URL=db_url, BOT_ADMINS=ADMIN,
-        WECOM_CORP_ID="wwbench0corp", WECOM_TOKEN=creds.token, WECOM_AES_KEY=creds.aes_key,
-        WECOM_AGENT_ID="1000002", WECOM_SECRET="bench0secret0not0used", WECOM_API_BASE="http://127.0.0.1:9/none",
-        # the contest needs the group's webhook to be known; nothing is sent (no worker runs)
-        WECOM_GROUP_WEBHOOKS=f"{CHAT_ID}=bench-hook",
-    )
+    # the contest needs the group's webhook to be known; nothing is sent (no worker runs)
+    bot_env = clean_env(**creds.bot_env(workdir, redis_url, db_url), BOT_ADMINS=ADMIN,
+                        WECOM_GROUP_WEBHOOKS=f"{CHAT_ID}=bench-hook")
     bare = GunicornServer("bare", "bench.bare_app:create_app()", workdir, clean_env())
     bot = GunicornServer("bot", "bot:create_app()", workdir, bot_env)
-    for server in (bare, bot):
-        servers.append(server)
-        server.start()
-    for server in (bare, bot):
-        server.wait_ready()
+    start_all(servers, bare, bot)
     print(f"servers: python {' '.join(bot.argv[1:])}  (bare: the same with bench.bare_app:create_app())",
           flush=True)
     return bare, bot

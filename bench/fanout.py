@@ -1,11 +1,12 @@
 """`python -m bench.fanout`: one push to 10 000 generated members in four cohorts, against the stand-in.
 
-The stand-in (in its own process, as WeCom is) answers every API call after 50 ms, the Messenger applies the real rate limits, and the
-fan-out and its send jobs run inline in this process (one worker, calls one after another). The floor
-is the fewest API calls batching allows (one gettoken, one upload per voice clip, one message/send per
-rendered message per 1000 members), times 50 ms. The bot's Redis is a real Valkey; the ratio compares the wall time with it. Voice
-synthesis is warmed first (its cache is per script), so the run measures the fan-out, not espeak; the
-synthesis and AMR encoding cost per minute of audio and the cache hit are printed after it (``bench.voice``).
+The stand-in (in its own process, as WeCom is) answers every API call after 50 ms, the Messenger applies
+the real rate limits, and the fan-out and its send jobs run inline in this process (one worker, calls one
+after another). The floor is the fewest API calls batching allows (one gettoken, one upload per voice
+clip, one message/send per message of a rendering per 1000 members), times 50 ms; the ratio compares the
+wall time with it. The bot's Redis is a real Valkey. Voice synthesis is warmed first (its cache is per
+script), so the run measures the fan-out, not espeak; the synthesis and AMR encoding cost per minute of
+audio and the cache hit are printed after it (``bench.voice``).
 """
 from __future__ import annotations
 

@@ -107,6 +107,16 @@ class GunicornServer:
             return ""
 
 
+def start_all(servers: list[GunicornServer], *new: GunicornServer) -> None:
+    """Start ``new`` side by side and wait until each answers; each is registered in ``servers`` (which
+    ``bench_processes`` stops) before anything can fail."""
+    for server in new:
+        servers.append(server)
+        server.start()
+    for server in new:
+        server.wait_ready()
+
+
 def child_pids(parent: int) -> list[int]:
     """Live children of ``parent``, found through /proc (gunicorn does not report its worker pids)."""
     children = []

@@ -100,13 +100,7 @@ def _build_app(workdir: Path, creds: Credentials, redis_url: str, db_url: str):
     from bot import create_app
     from bot.config import load_settings
 
-    settings = load_settings({
-        "INSTANCE_PATH": str(workdir / "instance"), "REDIS_URL": redis_url, "DATABASE_URL": db_url,
-        "WECOM_CORP_ID": "wwbench0corp", "WECOM_TOKEN": creds.token, "WECOM_AES_KEY": creds.aes_key,
-        "WECOM_AGENT_ID": "1000002", "WECOM_SECRET": "bench0secret0not0used",
-        "WECOM_API_BASE": "http://127.0.0.1:9/none",
-    })
-    return create_app(settings)
+    return create_app(load_settings(creds.bot_env(workdir, redis_url, db_url)))
 
 
 def _post_all(client, requests) -> None:
