@@ -10,7 +10,7 @@ from typing import Any, Iterable
 import yaml
 from flask import Flask, current_app
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator, model_validator
-from sqlalchemy import ColumnElement, and_, case, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, case, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from bot.models import Member, OrgUnit
@@ -18,6 +18,7 @@ from bot.models.core import MemberStatus
 from bot.sqlutil import IN_CHUNK, chunks
 
 EXTENSION = "szzs.cohorts"
+OTHERS = "其他"        # a name every unit has: the members at work in none of its cohorts (unless a rule is so named)
 DEFAULT_RULES = Path(__file__).with_name("cohorts.yaml")
 IN_LISTS = 4          # memberships of up to this many IN lists of members are looked up; more: one pass
 _TEXT_CONDITIONS = ("status", "post_category", "post", "department", "team")
@@ -130,14 +131,22 @@ class CohortRules:
         """The cohorts a member belongs to on ``today`` (a date or datetime), in file order."""
         return [rule.name for rule in self.rules if rule.when.match(member, year=today.year)]
 
+    def knows(self, name: str) -> bool:
+        """Whether ``name`` is a cohort here: one of the rules, or OTHERS."""
+        return name in self.names or name == OTHERS
+
     def clause(self, names: Iterable[str], *, today: date) -> ColumnElement[bool]:
-        """A SQL condition on ``Member``: in any of the cohorts ``names`` on ``today``.
+        """A SQL condition on ``Member``: in any of the cohorts ``names`` on ``today`` (OTHERS: at work and in
+        none of the rules; a rule on an unknown birth year is unknown, NULL, so it is not his).
 
         Raises:
             KeyError: a name is no cohort.
         """
-        by_name = {rule.name: rule for rule in self.rules}
-        return or_(false(), *(by_name[name].when.clause(year=today.year) for name in names))
+        by_name = {rule.name: rule.when.clause(year=today.year) for rule in self.rules}
+        if OTHERS not in by_name:
+            by_name[OTHERS] = and_(Member.status == MemberStatus.ACTIVE.value,
+                                   ~func.coalesce(or_(false(), *by_name.values()), false()))
+        return or_(false(), *(by_name[name] for name in names))
 
     def memberships(self, session: Session, userids: list[str], *, today: date) -> dict[str, tuple[str, ...]]:
         """Each of these members' cohorts on ``today`` (file order; members on no cohort or roster are

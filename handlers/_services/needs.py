@@ -18,13 +18,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import nlp
+from bot.cohorts import OTHERS
 from bot.models.surveys import Feedback, SurveyAnswer
 from content_packs import Pack
 from handlers._services import surveys
 
 STOP_WORDS = Path(__file__).with_name("needs_stopwords.txt")
 TOPICS = Path(__file__).with_name("needs_topics.yaml")
-NO_COHORT = "其他"
 CANDIDATES = 30          # keywords taken from each extractor before ranking
 TOP = 6                  # keywords shown per cohort
 MIN_SHARE = 0.15         # a need: mentioned in at least this share of a cohort's texts …
@@ -107,7 +107,7 @@ def analyse(voices: list[Voice], *, top: int = TOP) -> NeedsReport:
     """Needs per cohort, the needs common to all cohorts, and each cohort's particular ones."""
     by_cohort: dict[str, list[str]] = defaultdict(list)
     for voice in voices:
-        for name in voice.cohorts or (NO_COHORT,):
+        for name in voice.cohorts or (OTHERS,):
             by_cohort[name].append(voice.text)
     candidates = {name: [w for w, _ in keywords(texts)] for name, texts in by_cohort.items()}
     words = {w for found in candidates.values() for w in found}

@@ -2,8 +2,8 @@
 
 The audience is stored as a label (``全体``, ``人群:青年``, ``部门:工程管理科``) and resolved again
 when the fan-out runs, so a push scheduled for next week reaches whoever is in the audience then.
-Cohorts follow their own rules (the 退休 cohort is retirees), and ``其他`` (OTHERS, unless a unit names a
-cohort so) is the members at work who are in none of them; 全体 is everyone on the roster,
+Cohorts follow their own rules (the 退休 cohort is retirees), and ``其他`` (``bot.cohorts.OTHERS``) is the
+members at work who are in none of them; 全体 is everyone on the roster,
 retirees included (they are an audience the unit serves); a department or a team means the members
 at work (在职) there. Muting (免打扰) is applied later, by the fan-out, per member.
 
@@ -17,17 +17,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, false, func, not_, or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from bot import org
-from bot.cohorts import CohortRules
+from bot.cohorts import OTHERS, CohortRules
 from bot.models import Member
 from bot.models.core import MemberStatus
 
 EVERYONE_WORDS = ("全体", "全员", "所有人", "全部", "大家")
 EVERYONE, COHORT, UNIT, GROUP = "全体", "人群", "部门", "群"
-OTHERS = "其他"                        # as a cohort name: members at work in none of the unit's cohorts
 ALL_GROUPS = "*"                      # the name of GROUP meaning every configured group
 GROUP_WORDS = ("群", "工作群", "本群")   # 群 <chat>, 工作群 (every group), 本群 (the chat the command came from)
 
@@ -72,7 +71,7 @@ def resolve(session: Session, word: str, *, rules: CohortRules) -> Audience:
     if word in EVERYONE_WORDS:
         return Audience(EVERYONE, EVERYONE)
     name = word.removeprefix("人群:").removeprefix("人群：")
-    if name in rules.names or name == OTHERS:
+    if rules.knows(name):
         return Audience(COHORT, name)
     if org.find_unit_by_name(session, word):
         return Audience(UNIT, word)
@@ -143,13 +142,9 @@ def _audience_query(session: Session, query: Select, audience: Audience, *, rule
         return None
     query = query.order_by(Member.userid)
     if audience.kind == COHORT:
-        if audience.name in rules.names:
-            query = query.where(rules.clause([audience.name], today=today))
-        elif audience.name == OTHERS:       # a rule on an unknown birth year is unknown (NULL): not theirs
-            query = query.where(Member.status == MemberStatus.ACTIVE.value,
-                                not_(func.coalesce(rules.clause(rules.names, today=today), false())))
-        else:
+        if not rules.knows(audience.name):
             return None
+        query = query.where(rules.clause([audience.name], today=today))
     if audience.kind == UNIT:
         query = query.where(Member.status == MemberStatus.ACTIVE.value)
         units = org.units_within(session, {u.id for u in org.find_unit_by_name(session, audience.name)})

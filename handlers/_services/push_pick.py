@@ -6,7 +6,8 @@ bad. One draw per item; the highest draw wins. Well-rated items are therefore pi
 badly rated ones less, and unrated ones still get their chance.
 
 Whose ratings count: those of members who are in the cohort today (by the cohort rules), so
-青年 and 退休 steer their own feeds. A name that is no cohort (全体, a department) pools everyone's.
+青年 and 退休 steer their own feeds, 其他 (members in no cohort) theirs; a name that is no cohort (全体, a
+department) pools everyone's.
 
 What the cohort asked for counts too: an item on a topic the cohort's stated needs point to (the
 last 需求分析, handlers/_services/cohort_needs.py) starts as if NEED_BONUS members had rated it
@@ -80,7 +81,7 @@ def _memo(session: Session, key: tuple[str, str], compute):
 def _count_beliefs(session: Session, cohort: str) -> dict[str, tuple[float, float]]:
     """(alpha, beta) per rated item, from the ratings of the cohort's members."""
     rules = cohorts.get_rules()
-    who = rules.clause([cohort], today=clock.now().date()) if cohort in rules.names else None
+    who = rules.clause([cohort], today=clock.now().date()) if rules.knows(cohort) else None
     beliefs = {}
     for ref, scores in rating_counts(session, who=who).items():
         good = sum(success(score) * count for score, count in scores.items())

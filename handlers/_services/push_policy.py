@@ -17,10 +17,10 @@ from flask import Flask, current_app
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
 
 from bot import cohorts as cohort_rules
+from bot.cohorts import OTHERS
 from content_packs import get_packs
 from content_packs.loader import display, read_yaml
 from content_packs.schema import FORMS, Pack, PushItem, Slug, describe
-from handlers._services.push_audience import OTHERS
 
 FILE_NAME = "push_policy.yaml"
 EXTENSION = "szzs.push_policy"

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import org
-from bot.cohorts import CohortRules
+from bot.cohorts import OTHERS, CohortRules
 from bot.models.core import OrgKind
 from bot.models.surveys import SurveyDefinition
 from content_packs import Manifest, Pack
@@ -110,6 +110,8 @@ def parse_audience(session: Session, words: list[str], *, rules: CohortRules) ->
     if any(audience.kind == push_audience.EVERYONE for audience in chosen):
         return [], [], "全体"
     chosen_cohorts = [a.name for a in chosen if a.kind == push_audience.COHORT]
+    if OTHERS in chosen_cohorts:        # 问卷 offers a survey by the member's own cohorts, and 其他 is none of them
+        raise ValueError(f"问卷不能面向「{OTHERS}」，请写具体的人群或部门，或「全体」。")
     departments = [a.name for a in chosen if a.kind == push_audience.UNIT]
     for name in departments:
         if not any(unit.kind == OrgKind.DEPARTMENT.value for unit in org.find_unit_by_name(session, name)):

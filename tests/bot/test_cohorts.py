@@ -162,3 +162,24 @@ def test_the_sql_condition_selects_exactly_who_match_selects(app, tmp_path):
             assert rules.memberships(session, asked, today=today) == expected
         assert set(session.scalars(select(Member.userid).where(rules.clause(rules.names, today=today)))) == everyone_in_any
     assert set(session.scalars(select(Member.userid).where(load_rules(DEFAULT_RULES).clause([], today=today)))) == set()
+
+
+def test_others_are_the_members_at_work_in_no_cohort(app, clock):
+    from sqlalchemy import select
+
+    from bot import db
+    from bot.cohorts import DEFAULT_RULES, OTHERS, load_rules
+    from bot.models import Member
+    from tests.factories import member
+
+    session = db.get_session()
+    member(session, "young", birth_year=2000)                                         # 青年
+    member(session, "clerk", post_category="综合管理", birth_year=1980)               # in no cohort
+    member(session, "gone", post_category="综合管理", birth_year=1980, status="离职")  # not at work
+    unknown = member(session, "unknown_age", post_category="综合管理")
+    unknown.birth_year = None                                                         # no age rule can claim him
+    session.commit()
+    rules = load_rules(DEFAULT_RULES)
+    assert rules.knows(OTHERS) and not rules.knows("少年")
+    found = session.scalars(select(Member.userid).where(rules.clause([OTHERS], today=clock().date())))
+    assert sorted(found) == ["clerk", "unknown_age"]

@@ -10,11 +10,10 @@ import re
 import pytest
 
 import content_packs
-from bot.cohorts import DEFAULT_RULES, load_rules
+from bot.cohorts import DEFAULT_RULES, OTHERS, load_rules
 from bot.config import DEFAULT_UNIT_DIR
 from content_packs import PACKS_ROOT
 from content_packs.schema import FORMS
-from handlers._services.push_audience import OTHERS
 from handlers._services.push_policy import FILE_NAME, load_policy
 
 PUSH_PACKS = ("push_policy_readings", "push_dam_safety_cases", "push_flood_duty_stories",

@@ -215,3 +215,11 @@ def test_a_team_is_not_a_survey_audience(wired):
     admin(platform, GOOD[0])
     assert "「大坝巡查班组」是班组" in admin(platform, "大坝巡查班组")
     assert "开放到哪天" in admin(platform, "工程管理科")          # its department is
+
+
+def test_others_is_not_a_survey_audience(wired):
+    app, platform = wired
+    admin(platform, "新建问卷")
+    admin(platform, GOOD[0])
+    assert "问卷不能面向「其他」" in admin(platform, "其他")
+    assert "开放到哪天" in admin(platform, "青年")                    # a cohort is
