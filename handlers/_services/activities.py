@@ -55,13 +55,15 @@ def audience_userids(session: Session, activity: Activity, *, rules: CohortRules
     """Everyone the activity is for today (the union of its audiences), sorted."""
     found: set[str] = set()
     for label in activity.audience:
-        audience = push_audience.Audience.from_label(label)
-        found.update(m.userid for m in push_audience.members_of(session, audience, rules=rules, today=today))
+        found.update(push_audience.userids_of(session, push_audience.Audience.from_label(label), rules=rules,
+                                              today=today))
     return sorted(found)
 
 
 def is_for(session: Session, activity: Activity, member: Member, *, rules: CohortRules, today: date) -> bool:
-    return member.userid in audience_userids(session, activity, rules=rules, today=today)
+    """Whether the activity is for ``member`` today: one small query per audience, not the audience's roster."""
+    return any(push_audience.includes(session, push_audience.Audience.from_label(label), member.userid,
+                                      rules=rules, today=today) for label in activity.audience)
 
 
 def upcoming_for(session: Session, member: Member, *, now: datetime, rules: CohortRules) -> list[Activity]:

@@ -136,6 +136,12 @@ def userids_of(session: Session, audience: Audience, *, rules: CohortRules, toda
     return [] if query is None else list(session.scalars(query))
 
 
+def includes(session: Session, audience: Audience, userid: str, *, rules: CohortRules, today: date) -> bool:
+    """Whether the member ``userid`` is in the audience today (a query for him alone)."""
+    query = _audience_query(session, select(Member.userid), audience, rules=rules, today=today)
+    return query is not None and session.scalar(query.where(Member.userid == userid).limit(1)) is not None
+
+
 def _audience_query(session: Session, query: Select, audience: Audience, *, rules: CohortRules, today: date):
     """``query`` narrowed to the audience and ordered by userid; None when nobody can be in it."""
     if audience.kind == GROUP:
