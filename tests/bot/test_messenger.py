@@ -107,8 +107,11 @@ def test_messages_round_trip_through_plain_dicts(message):
 
 
 def test_a_series_is_its_messages_in_order_and_one_message_is_itself():
-    voice, line = Voice(b"#!AMR\n\0\0\0"), Text("行\n" * 1500)
-    assert split_message(Series((voice, line)), "app") == [voice, *split_message(line, "app")]
+    voice, line = Voice(b"#!AMR\n\0\0\0"), Text("行\n" * 1500)              # 6 KB of text: three parts
+    first, *rest = split_message(Series((voice, line)), "app")
+    assert first is voice and len(rest) == 3 and all(isinstance(part, Text) for part in rest)
+    assert all(len(part.content.encode()) <= TEXT_LIMIT for part in rest)
+    assert "".join(part.content for part in rest).count("行") == 1500
     assert Series.of([line]) is line and Series.of([voice, line]) == Series((voice, line))
 
 

@@ -2,6 +2,7 @@
 worker and rq cron as real processes, spoken to over loopback HTTP by the platform-side crypto."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -28,6 +29,22 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def busy_next_port():
+    """A free port whose next one is held (listening) by this test until the block ends."""
+    for _ in range(50):
+        port = free_port()
+        with socket.socket() as busy:
+            try:
+                busy.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+            busy.listen()
+            yield port
+            return
+    raise RuntimeError("no free pair of ports")
 
 
 class Stack:
@@ -129,10 +146,7 @@ def test_checkin_push_cron_and_clean_shutdown(stack, tmp_path):
 
     # the next start is not blocked by anything the first left behind, and sees the same data; a busy
     # PORT+1 (where a long-connection stand-in could have gone) does not stop the demo either
-    port = free_port()
-    with socket.socket() as busy:
-        busy.bind(("127.0.0.1", port + 1))
-        busy.listen()
+    with busy_next_port() as port:
         again = Stack(tmp_path, port=port)
         try:
             again.wait_ready()

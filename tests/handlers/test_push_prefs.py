@@ -115,8 +115,8 @@ def test_preferences_service_returns_only_members_who_set_something(running, clo
 
 def test_preferences_of_a_whole_province_in_one_lookup(running, clock):
     session = db.get_session()
-    odd = ["u'0\"1", "王五", "u002"]       # quotes, a backslash and Chinese travel in the JSON array intact
-    for userid in odd[:2]:
+    odd = ["u'0\"1", "u\\003", "王五", "u002"]     # quotes, a backslash and Chinese travel in the JSON array intact
+    for userid in odd[:3]:
         member(session, userid, name="赵六")
     for userid in odd:
         push_prefs.set_muted(session, userid, True, now=clock())

@@ -283,16 +283,32 @@ def test_the_token_is_kept_in_process_for_a_minute_and_dropped_with_the_shared_o
 
 def test_a_call_made_while_the_token_is_fetched_ahead_waits_for_that_fetch_not_for_redis(redis, api, monkeypatch):
     monkeypatch.setattr(client_module, "LOCK_WAIT_S", 0.0)     # waiting on the Redis lock would fail at once
-    gettoken_may_answer = threading.Event()
+    fetch_started, gettoken_may_answer = threading.Event(), threading.Event()
 
     def slow_gettoken(path, query, request):
         if path == "gettoken":
+            fetch_started.set()
             assert gettoken_may_answer.wait(5)
         return api(path, query, request)
 
+    class Watched:
+        """The client's in-process lock; gettoken answers only once the call is waiting on it."""
+
+        def __init__(self, lock):
+            self._lock = lock
+
+        def __enter__(self):
+            if threading.current_thread() is threading.main_thread():
+                gettoken_may_answer.set()
+            return self._lock.__enter__()
+
+        def __exit__(self, *exc):
+            return self._lock.__exit__(*exc)
+
     client, transport = make_client(redis, slow_gettoken)
+    client._looking = Watched(client._looking)
     with client.token_fetched_meanwhile():
-        threading.Timer(0.1, gettoken_may_answer.set).start()
+        assert fetch_started.wait(5)                           # the helper thread is fetching
         answer = client.send_message(["u1"], {"msgtype": "text", "text": {"content": "hi"}})
     assert answer["errcode"] == 0
     assert transport.paths() == ["gettoken", "message/send"] and api.issued == 1
