@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from bot.models.messaging import Delivery, DeliveryStatus
-from bot.sqlutil import insert_each_ignoring_duplicates, json_values, values_param
+from bot.sqlutil import in_values, insert_each_ignoring_duplicates, values_param
 
 log = logging.getLogger(__name__)
 _SENDING, _SENT, _FAILED = (s.value for s in (DeliveryStatus.SENDING, DeliveryStatus.SENT, DeliveryStatus.FAILED))
@@ -101,7 +101,7 @@ class Ledger:
 def _of_push(dialect: str):
     """The rows of ``:of_push`` whose recipient is in the JSON array ``:values``."""
     return (Delivery.push_id == bindparam("of_push"),
-            Delivery.recipient.in_(select(json_values(dialect).c.value)))
+            in_values(Delivery.recipient, dialect))
 
 
 @cache

@@ -23,7 +23,7 @@ from bot.member_batches import MemberBatches, Tally
 from bot.outgoing import APP, GROUP, File, Image, Markdown, Message, News, Series, Text, Voice, split_message, \
     split_text
 from bot.ratelimit import WEBHOOK_LIMITS, Limit, acquire_many, member_limits
-from bot.voice import AmrClip, VoiceError, check_voice, media_id_for
+from bot.voice import VoiceError, check_voice
 from bot.voice.media import stored_media_id
 from bot.wecom.errors import WeComError
 
@@ -302,8 +302,7 @@ class Messenger:
             # not audio we made or checked: let WeCom judge it, as for any other file, and cache nothing
             log.warning("voice %s is not valid AMR (%s); uploading without the media id cache", part.filename, exc)
             return upload(part.data)
-        clip = AmrClip(part.data, 0.0, "")
-        return media_id_for(clip, upload, target=target, now=self._now(), redis=self._redis)
+        return stored_media_id(part.data, upload, target=target, now=self._now(), redis=self._redis)
 
 
 def _common_payload(part: Message, *, mentions: bool) -> dict:

@@ -123,7 +123,7 @@ class Series(Message):
 
     @classmethod
     def _build(cls, values: dict) -> "Series":
-        return cls(tuple(m if isinstance(m, Message) else Message.from_dict(m) for m in values["messages"]))
+        return cls(tuple(Message.from_dict(message) for message in values["messages"]))
 
 
 def _plain(value):

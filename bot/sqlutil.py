@@ -45,6 +45,11 @@ def json_values(dialect: str):
     return func.json_each(param).table_valued("value")
 
 
+def in_values(column, dialect: str):
+    """``column IN`` the strings of the JSON array parameter ``values`` (bind it with ``values_param``)."""
+    return column.in_(select(json_values(dialect).c.value))
+
+
 def values_param(values: Sequence[str]) -> dict[str, str]:
     """The bound parameter ``json_values`` reads."""
     return {VALUES_PARAM: json.dumps(list(values), ensure_ascii=False)}

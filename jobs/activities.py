@@ -5,7 +5,7 @@ one invitation to the satisfaction survey (问卷), once.
 The notice is fanned out like a content push (jobs/pushes.py ``plan``): the channel policy and each
 member's 我要语音/我要文字 choose the form, members with 免打扰 on are left out, each distinct (form,
 voice rate) is rendered once and sent as one delivery (``bot.outgoing.Series``) under the ledger id
-``activity-<id>-notice``, so a retried or repeated job reaches nobody twice.
+``activity-<id>-notice-0``, so a retried or repeated job reaches nobody twice.
 
 A schedule entry runs ``send_due_activity_reminders`` every minute. It looks for activities whose
 reminder is due and not yet marked sent, queues the reminder and marks it. Exactly once holds even

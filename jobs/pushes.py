@@ -41,7 +41,7 @@ from bot.models import Member
 from bot.models.pushes import ItemReceipt, Push, PushOrigin, PushStatus
 from bot.outbox import app_token_fetched_meanwhile, enqueue_to_group, enqueue_to_members
 from bot.outgoing import Series
-from bot.sqlutil import chunks, insert_each_ignoring_duplicates, json_values, values_param
+from bot.sqlutil import chunks, in_values, insert_each_ignoring_duplicates, values_param
 from bot.tasks import app_job, get_jobs
 from content_packs.schema import Pack, PushItem
 from handlers._services import push_audience
@@ -179,7 +179,7 @@ def _audience_userids(session: Session, push: Push, userids: list[str] | None, *
         audience = push_audience.Audience.from_label(push.audience)
         return push_audience.userids_of(session, audience, rules=cohorts.get_rules(), today=today)
     connection = session.connection()
-    query = select(Member.userid).where(Member.userid.in_(select(json_values(connection.dialect.name).c.value)))
+    query = select(Member.userid).where(in_values(Member.userid, connection.dialect.name))
     return sorted(connection.execute(query, values_param(userids)).scalars())
 
 

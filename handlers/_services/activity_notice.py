@@ -22,8 +22,9 @@ NEWS_DESCRIPTION_LIMIT = 120      # characters: a card shows two or three lines 
 
 
 def ledger_id(activity_id: int) -> str:
-    """An activity's notice (all its messages): the ledger sends it to each member once."""
-    return f"activity-{activity_id}-notice"
+    """An activity's notice (all its messages): the ledger sends it to each member once. Message 0's id from
+    when each message had its own, so a notice queued before still reaches nobody twice."""
+    return f"activity-{activity_id}-notice-0"
 
 
 def notice_item(activity: Activity, now: datetime) -> PushItem:

@@ -8,20 +8,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.models.pushes import MemberPreference
-from bot.sqlutil import json_values, values_param
+from bot.sqlutil import in_values, values_param
 from content_packs.schema import FORMS
 
 
 def preferences(session: Session, userids: Iterable[str]) -> dict[str, MemberPreference]:
     """The stored preferences of these members; members who never set anything are absent (policy decides).
 
-    One statement however many members: the ids travel as one JSON array (``bot.sqlutil.json_values``).
+    One statement however many members: the ids travel as one JSON array (``bot.sqlutil.in_values``).
     """
-    wanted = sorted(set(userids))
+    wanted = list(userids)
     if not wanted:
         return {}
-    dialect = session.connection().dialect.name
-    query = select(MemberPreference).where(MemberPreference.userid.in_(select(json_values(dialect).c.value)))
+    query = select(MemberPreference).where(in_values(MemberPreference.userid, session.connection().dialect.name))
     return {row.userid: row for row in session.scalars(query, values_param(wanted))}
 
 
