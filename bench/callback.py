@@ -30,8 +30,7 @@ from bench import report, spy, wrkrun  # noqa: E402
 from bench.callbacks import Credentials, RobotCallbacks  # noqa: E402
 from bench.loadgen import run_paced, send  # noqa: E402
 from bench.members import MemberPool, count_checkins, prepare_database  # noqa: E402
-from bench.procs import (GunicornServer, bench_processes, clean_env, cpu_sample, memory_of, start_all,  # noqa: E402
-                         stop_on_sigterm)
+from bench.procs import GunicornServer, bench_processes, clean_env, cpu_sample, memory_of, start_all  # noqa: E402
 from bench.wrkrun import WrkResult, WrkSettings  # noqa: E402
 
 MEMBERS = 60_000
@@ -46,7 +45,6 @@ SUCCESS = "打卡成功"
 
 def main() -> int:
     options = _parse_args()
-    stop_on_sigterm()
     wrkrun.ensure_wrk()
     with bench_processes("szzs-bench-") as run:
         results = _run(run.workdir, run.valkey.connection_url, run.servers)
@@ -62,7 +60,7 @@ def _run(workdir: Path, redis_url: str, servers: list[GunicornServer]) -> dict:
     """Every phase in order; returns the numbers for the report."""
     creds = Credentials.generate()
     db_url = f"sqlite:///{workdir / 'bench.sqlite'}"
-    # other work on the machine shares the 2 cores with the bench: say how busy it was before we started
+    # other work on the machine shares its cores with the bench: say how busy it was before we started
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}", flush=True)
     started = time.monotonic()
     prepare_database(db_url, MEMBERS)

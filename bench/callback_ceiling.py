@@ -19,7 +19,7 @@ from bench import wrkrun  # noqa: E402
 from bench.callback import MEASURE, WARM_UP, _wrk_with_cpu  # noqa: E402
 from bench.callbacks import Credentials, RobotCallbacks  # noqa: E402
 from bench.members import MemberPool, prepare_database  # noqa: E402
-from bench.procs import GunicornServer, bench_processes, clean_env, start_all, stop_on_sigterm  # noqa: E402
+from bench.procs import GunicornServer, bench_processes, clean_env, start_all  # noqa: E402
 
 MEMBERS = 200_000   # every server, bare too, gets fresh members
 WARM_UP_PER_THREAD = 3_000
@@ -33,7 +33,6 @@ CANDIDATES = (
 
 
 def main() -> int:
-    stop_on_sigterm()
     wrkrun.ensure_wrk()
     with bench_processes("szzs-ceiling-") as run:
         _run(run.workdir, run.valkey.connection_url, run.servers)
@@ -44,11 +43,9 @@ def _run(workdir: Path, redis_url: str, servers: list[GunicornServer]) -> None:
     creds = Credentials.generate()
     db_url = f"sqlite:///{workdir / 'bench.sqlite'}"
     prepare_database(db_url, MEMBERS)
-    common = dict(REDIS_URL=redis_url, DATABASE_URL=db_url, WECOM_TOKEN=creds.token, WECOM_AES_KEY=creds.aes_key)
-    bot_env = creds.bot_env(workdir, redis_url, db_url)
+    bot_env = creds.bot_env(workdir, redis_url, db_url)      # the stripped endpoints read only what they need
     bare = GunicornServer("bare", "bench.bare_app:create_app()", workdir, clean_env())
-    named = [(label, GunicornServer(f"c{i}", spec, workdir,
-                                    clean_env(**(bot_env if spec.startswith("bot") else dict(common, **extra)))))
+    named = [(label, GunicornServer(f"c{i}", spec, workdir, clean_env(**bot_env, **extra)))
              for i, (label, spec, extra) in enumerate(CANDIDATES)]
     start_all(servers, bare, *(server for _, server in named))
     pool = MemberPool(RobotCallbacks(creds), MEMBERS)

@@ -28,7 +28,7 @@ sys.path[0] = str(ROOT)
 from bench.callbacks import CHAT_ID, CallbackRequest, Credentials, RobotCallbacks, robot_text_xml  # noqa: E402
 from bench.loadgen import percentile, send  # noqa: E402
 from bench.members import name_of, prepare_database, userid_of  # noqa: E402
-from bench.procs import GunicornServer, bench_processes, clean_env, cpu_sample, start_all, stop_on_sigterm  # noqa: E402
+from bench.procs import GunicornServer, bench_processes, clean_env, cpu_sample, start_all  # noqa: E402
 
 ANSWERS = 500
 WARM_UP_ANSWERS = 100        # other members, answering the same question before the measured 500
@@ -40,7 +40,6 @@ ANSWER_FOR = {"单选题": "A", "多选题": "A", "判断题": "对", "填空题
 
 
 def main() -> int:
-    stop_on_sigterm()
     with bench_processes("szzs-bench-contest-") as run:
         _run(run.workdir, run.valkey.connection_url, run.servers)
     return 0

