@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import content_packs
+from bot import cohorts
 from bot.config import DEMO_GROUP_NAME, PROJECT_ROOT, ConfigError, load_settings
 
 STOP_ORDER = ("longconn", "standin-longconn", "cron", "web", "worker", "valkey")
@@ -49,8 +50,7 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     try:
-        # the folder the app will load (content_packs.packs_root): refuse here, before any server starts
-        problems = content_packs.check_all(settings.get("CONTENT_PACKS_DIR") or content_packs.PACKS_ROOT)
+        problems = _pack_problems(settings)          # the app's own check, before any server starts
         if problems:
             print("内容包有误 / invalid content packs:\n" + "\n".join(problems), file=sys.stderr)
             return 2
@@ -65,6 +65,15 @@ def main(argv: list[str]) -> int:
         _stop_all(children)
         run_file.unlink(missing_ok=True)
         print("已全部停止 / all stopped.", flush=True)
+
+
+def _pack_problems(settings: dict) -> list[str]:
+    """What ``create_app`` would refuse the packs for: the same folder, checked against the same cohort rules."""
+    try:
+        names = cohorts.load_rules(settings.get("COHORT_RULES") or cohorts.DEFAULT_RULES).names
+    except ValueError as exc:
+        return [str(exc)]
+    return content_packs.check_all(content_packs.root_of(settings), cohorts=names)
 
 
 def _prepare(settings: dict, instance: Path, children: dict, run_file: Path) -> dict:

@@ -6,7 +6,7 @@ not packs. Anything stored or scheduled names a pack by ``id`` and ``version`` (
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from flask import Flask, current_app
@@ -45,8 +45,12 @@ def check_all(root: str | Path = PACKS_ROOT, *, cohorts: Iterable[str] | None = 
 
 def packs_root(app: Flask | None = None) -> Path:
     """The app's pack folder: setting ``CONTENT_PACKS_DIR``, else this package's folder."""
-    app = app or current_app
-    return Path(app.config.get("CONTENT_PACKS_DIR") or PACKS_ROOT)
+    return root_of((app or current_app).config)
+
+
+def root_of(settings: Mapping) -> Path:
+    """The pack folder these settings name (``packs_root`` for settings not yet in an app)."""
+    return Path(settings.get("CONTENT_PACKS_DIR") or PACKS_ROOT)
 
 
 def init_app(app: Flask) -> None:

@@ -37,6 +37,10 @@ def signal_handlers_kept():
         signal.signal(sig, handler)
 
 
+def _must_not_start(*_args, **_kwargs):
+    raise AssertionError("something was started although a pack is invalid")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -50,11 +54,8 @@ def test_bot_run_refuses_an_invalid_pack_before_starting_anything(tmp_path, inva
     for name, value in (("CONTENT_PACKS_DIR", str(root)), ("INSTANCE_PATH", str(instance)), ("PORT", str(free_port()))):
         monkeypatch.setenv(name, value)
 
-    def must_not_start(*_args, **_kwargs):
-        raise AssertionError("something was started although a pack is invalid")
-
-    monkeypatch.setattr(runner, "_prepare", must_not_start)            # Valkey, migrations, demo unit
-    monkeypatch.setattr(runner, "_spawn", must_not_start)              # web, worker, cron
+    monkeypatch.setattr(runner, "_prepare", _must_not_start)            # Valkey, migrations, demo unit
+    monkeypatch.setattr(runner, "_spawn", _must_not_start)              # web, worker, cron
     monkeypatch.setattr("sys.argv", ["python -m bot", "run"])
     with pytest.raises(SystemExit) as exited:
         runpy.run_module("bot", run_name="__main__")                 # exactly `python -m bot run`
@@ -82,3 +83,25 @@ def test_outside_the_flask_command_an_invalid_pack_still_raises(tmp_path, invali
     with pytest.raises(PackError) as caught:                          # bot/wsgi.py and the workers catch this
         app_factory(tmp_path, root)()
     assert caught.value.errors == [error]
+
+
+def test_bot_run_checks_audiences_against_the_cohort_rules_like_the_app(tmp_path, monkeypatch, capsys,
+                                                                        signal_handlers_kept):
+    import shutil
+
+    from content_packs import PACKS_ROOT
+
+    root = tmp_path / "packs"
+    shutil.copytree(PACKS_ROOT / "push_young_water_workers", root / "push_young_water_workers")
+    manifest = root / "push_young_water_workers" / "pack.yaml"
+    manifest.write_text(manifest.read_text("utf-8").replace("audience: [青年]", "audience: [少年]"), "utf-8")
+    for name, value in (("CONTENT_PACKS_DIR", str(root)), ("INSTANCE_PATH", str(tmp_path / "instance")),
+                        ("PORT", str(free_port()))):
+        monkeypatch.setenv(name, value)
+
+    monkeypatch.setattr(runner, "_prepare", _must_not_start)
+    monkeypatch.setattr("sys.argv", ["python -m bot", "run"])
+    with pytest.raises(SystemExit) as exited:
+        runpy.run_module("bot", run_name="__main__")
+    assert exited.value.code == 2
+    assert "少年" in capsys.readouterr().err
