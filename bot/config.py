@@ -170,7 +170,8 @@ def _wecom(env: dict, instance: Path) -> dict:
 def _longconn(env: dict, bot_id: str, secret: str, *, demo: bool, port: int) -> dict:
     """The smart bot's long connection: both WECOM_BOT_ID and WECOM_BOT_SECRET, or neither.
 
-    In demo mode the URL defaults to the local stand-in (PORT + 1), so a demo never dials WeCom.
+    In demo mode the URL defaults to the local stand-in (PORT + 1; ``bot run`` starts the stand-in on a free
+    port and sets the URL itself), so a demo never dials WeCom.
     """
     if bool(bot_id) != bool(secret):
         missing = "WECOM_BOT_SECRET" if bot_id else "WECOM_BOT_ID"

@@ -1,8 +1,9 @@
 """Everything that runs on a schedule, and the one-minute tick `rq cron` enqueues.
 
 The tick looks at every minute since the last tick (catching up at most CRON_CATCH_UP_MINUTES
-after downtime), and enqueues each due entry once: a Redis marker per (entry, minute) makes a
-restarted cron, a second tick or a retried tick harmless.
+after downtime), and enqueues each due entry once per due minute, or only for the last one when the
+entry is ``latest_only``: a Redis marker per (entry, minute) makes a restarted cron, a second tick or a
+retried tick harmless.
 """
 from __future__ import annotations
 
@@ -73,7 +74,8 @@ def daily_at(hhmm: str) -> str:
 
 @app_job
 def tick() -> list[str]:
-    """Enqueue every entry due since the last tick; returns the job ids enqueued."""
+    """Enqueue every entry due since the last tick (a ``latest_only`` one for its last due minute only);
+    returns the job ids enqueued."""
     now = clock.now().replace(second=0, microsecond=0)
     redis = redis_store.get_redis()
     window = timedelta(minutes=current_app.config.get("CRON_CATCH_UP_MINUTES", DEFAULT_CATCH_UP_MINUTES))

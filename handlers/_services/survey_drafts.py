@@ -139,19 +139,21 @@ def as_pack(row: SurveyDefinition) -> Pack:
     return Pack(manifest=manifest, folder=Path(__file__).parent, survey=Survey.model_validate(row.definition))
 
 
-def close(session: Session, survey_id: str, *, today: date) -> Pack | None:
-    """End a stored survey before its last day: yesterday becomes its last day (and its first, when
-    it opened today), so from today 问卷 no longer offers it and no reminder names it.
-    None when ``survey_id`` is not a survey written in chat."""
+def close(session: Session, survey_id: str, *, today: date) -> None:
+    """End a survey written in chat (``chat-<n>``) before its last day: yesterday becomes its last day (and its
+    first, when it opened today), so from today 问卷 no longer offers it and no reminder names it.
+
+    Raises:
+        LookupError: no survey written in chat has that id.
+    """
     number = survey_id.removeprefix(ID_PREFIX)
     row = session.get(SurveyDefinition, int(number)) if survey_id.startswith(ID_PREFIX) and number.isdigit() else None
     if row is None:
-        return None
+        raise LookupError(survey_id)
     survey = Survey.model_validate(row.definition)
     closes = today - timedelta(days=1)
     row.definition = survey.model_copy(update={"opens": min(survey.opens, closes), "closes": closes}
                                        ).model_dump(mode="json")
-    return as_pack(row)
 
 
 def chat_surveys(session: Session) -> list[Pack]:
