@@ -205,35 +205,26 @@ def _push_payload(folder: Path, errors: _Errors) -> dict[str, Any]:
 
 
 def _voice_file_problem(path: Path, name: str) -> str | None:
-    """Why WeCom would refuse this recorded voice (``bot.voice.check_voice`` decides), or None when it is fine."""
-    from bot.voice.amr import HEADER, MAX_BYTES, MAX_SECONDS, amr_seconds, check_voice   # only packs with recordings
+    """Why WeCom would refuse this recorded voice (``bot.voice.check_voice`` decides), in Chinese; None if fine."""
+    # imported here: only packs with recordings need the audio code
+    from bot.voice.amr import BROKEN, MAX_BYTES, MAX_SECONDS, NOT_AMR, SILENT, TOO_BIG, TOO_LONG, check_voice
     from bot.voice.engine import VoiceError
 
+    megabyte = 1024 * 1024
     try:
-        size = path.stat().st_size
-        with path.open("rb") as stream:
-            data = stream.read(MAX_BYTES + 1)        # enough for check_voice to refuse a larger file
+        check_voice(path.read_bytes())
+        return None
     except OSError as exc:
         return f"无法读取语音文件 {name}（{exc.strerror or exc}）"
-    try:
-        check_voice(data)
-        return None
-    except VoiceError:
-        pass
-    if size > MAX_BYTES:
-        megabytes = 1024 * 1024
-        return f"语音文件 {name} 有 {size / megabytes:.1f} MB，企业微信的语音不能超过 {MAX_BYTES // megabytes} MB"
-    if not data.startswith(HEADER):
-        return (f"语音文件 {name} 不是 AMR 录音（文件开头没有 #!AMR 标记），"
-                "企业微信只收 AMR 格式的语音，请先转换")
-    try:
-        seconds = amr_seconds(data)
-    except VoiceError:
-        return f"语音文件 {name} 的 AMR 数据不完整或已损坏，请重新导出"
-    if seconds == 0:
-        return f"语音文件 {name} 里没有声音"
-    return (f"语音文件 {name} 长 {seconds:.1f} 秒，企业微信的语音不能超过 {MAX_SECONDS:.0f} 秒，"
-            "请剪短或分成几条")
+    except VoiceError as exc:
+        why = {
+            TOO_BIG: f"有 {exc.amount / megabyte:.1f} MB，企业微信的语音不能超过 {MAX_BYTES // megabyte} MB",
+            NOT_AMR: "不是 AMR 录音（文件开头没有 #!AMR 标记），企业微信只收 AMR 格式的语音，请先转换",
+            BROKEN: "的 AMR 数据不完整或已损坏，请重新导出",
+            SILENT: "里没有声音",
+            TOO_LONG: f"长 {exc.amount:.1f} 秒，企业微信的语音不能超过 {MAX_SECONDS:.0f} 秒，请剪短或分成几条",
+        }[exc.reason]
+        return f"语音文件 {name} {why}"
 
 
 def _survey_payload(folder: Path, errors: _Errors) -> dict[str, Any]:

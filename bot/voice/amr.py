@@ -10,6 +10,8 @@ import io
 from bot.voice.engine import Speech, VoiceError
 
 HEADER = b"#!AMR\n"
+# why check_voice refuses audio (VoiceError.reason)
+TOO_BIG, NOT_AMR, BROKEN, SILENT, TOO_LONG = "too_big", "not_amr", "broken", "silent", "too_long"
 MAX_BYTES = 2 * 1024 * 1024
 MAX_SECONDS = 60.0
 FRAME_SECONDS = 0.020
@@ -42,17 +44,17 @@ def amr_frames(data: bytes) -> int:
         VoiceError: no header, or a frame header that is not AMR-NB.
     """
     if not data.startswith(HEADER):
-        raise VoiceError("not an AMR-NB file: missing the '#!AMR\\n' header")
+        raise VoiceError("not an AMR-NB file: missing the '#!AMR\\n' header", reason=NOT_AMR)
     position, frames = len(HEADER), 0
     while position < len(data):
         frame_type = (data[position] >> 3) & 0x0F
         size = _FRAME_BYTES.get(frame_type)
         if size is None:
-            raise VoiceError(f"unsupported AMR frame type {frame_type} at byte {position}")
+            raise VoiceError(f"unsupported AMR frame type {frame_type} at byte {position}", reason=BROKEN)
         position += size
         frames += 1
     if position != len(data):
-        raise VoiceError("AMR file ends in the middle of a frame")
+        raise VoiceError("AMR file ends in the middle of a frame", reason=BROKEN)
     return frames
 
 
@@ -67,10 +69,12 @@ def check_voice(data: bytes) -> float:
         VoiceError: over 2 MB, no ``#!AMR`` header, broken frames, no frames, or longer than 60 s.
     """
     if len(data) > MAX_BYTES:
-        raise VoiceError(f"voice is {len(data)} bytes; WeCom accepts at most {MAX_BYTES} (2 MB)")
+        raise VoiceError(f"voice is {len(data)} bytes; WeCom accepts at most {MAX_BYTES} (2 MB)", reason=TOO_BIG,
+                         amount=len(data))
     seconds = amr_seconds(data)
     if seconds == 0:
-        raise VoiceError("voice holds no audio frames")
+        raise VoiceError("voice holds no audio frames", reason=SILENT)
     if seconds > MAX_SECONDS:
-        raise VoiceError(f"voice lasts {seconds:.1f} s; WeCom accepts at most {MAX_SECONDS:.0f} s")
+        raise VoiceError(f"voice lasts {seconds:.1f} s; WeCom accepts at most {MAX_SECONDS:.0f} s", reason=TOO_LONG,
+                         amount=seconds)
     return seconds

@@ -19,7 +19,15 @@ MANDARIN = "cmn"             # espeak-ng-data/lang/sit/cmn; "zh" is a language t
 
 
 class VoiceError(RuntimeError):
-    """Speech could not be produced, or the audio breaks WeCom's voice limits."""
+    """Speech could not be produced, or the audio breaks WeCom's voice limits.
+
+    Audio refused by ``bot.voice.amr`` says why in ``reason`` (one of its refusal reasons) and, where it
+    has one, the number behind it in ``amount`` (bytes over the size limit, seconds over the length limit).
+    """
+
+    def __init__(self, message: str, *, reason: str = "", amount: float = 0.0):
+        super().__init__(message)
+        self.reason, self.amount = reason, amount
 
 
 @dataclass(frozen=True)
