@@ -15,15 +15,13 @@ from bot import cohorts
 from bot.acl import Role
 from bot.flows import END, Turn
 from bot.messages import Reply
-from bot.outbox import enqueue_to_members
-from bot.outgoing import Text
 from bot.router import Arg, CommandGroup
-from bot.sqlutil import chunks
+from bot.tasks import get_jobs
 from handlers._guided import CONFIRM_WORDS, guided_flow, is_command
 from handlers._services import survey_drafts
 from handlers._services import surveys as survey_service
 from handlers.surveys import KIND_LABELS, UNKNOWN_SURVEY, survey_list
-from jobs.surveys import unfinished_members
+from jobs.surveys import announce_survey, audience_size
 
 group = CommandGroup("survey_admin", title="问卷管理")
 FLOW_NAME = "new_survey"
@@ -32,7 +30,6 @@ DONE_WORDS = frozenset({"完成", "好了", "出完了", "完成出题", "结束
 UNDO_WORDS = frozenset({"删除上一题", "删掉上一题", "去掉上一题", "撤销", "撤销上一题"})
 ANONYMOUS_WORDS = {"匿名": True, "是": True, "匿名填写": True, "实名": False, "记名": False, "否": False,
                    "不匿名": False, "实名填写": False}
-NOTICE_BATCH = 1000
 CANCELLED = "好的，已取消新建问卷，什么都没有保存。"
 
 
@@ -144,13 +141,13 @@ def _confirm(ctx, data: dict, word: str) -> Turn | None:
 
 
 def _announce(ctx, pack) -> int:
-    userids = unfinished_members(ctx.session, pack, ctx.now)
+    """Queue the notice (the job reads the audience and queues the sends); returns the audience's size."""
     anonymous = "本问卷匿名填写。" if pack.survey.anonymous else ""
     text = (f"【新问卷】《{pack.title}》共 {len(pack.survey.questions)} 题，{pack.survey.closes:%m月%d日}截止。"
             f"{anonymous}\n发送「问卷」开始填写，中途可以暂停，下次接着填。")
-    for batch in chunks(userids, NOTICE_BATCH):
-        enqueue_to_members(f"survey-notice:{pack.id}", batch, Text(text))
-    return len(userids)
+    ctx.session.commit()            # the job reads the survey from its own session
+    get_jobs(ctx.app).enqueue(announce_survey, job_id=f"survey-notice-{pack.id}", survey_id=pack.id, text=text)
+    return audience_size(ctx.session, pack, ctx.now)
 
 
 NEW_SURVEY = group.flow(guided_flow(FLOW_NAME, order=ORDER, ask=_ask, takers=TAKERS,

@@ -8,7 +8,7 @@ from typing import Callable
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot import clock, cohorts, db
@@ -16,12 +16,14 @@ from bot.models import Member, OrgUnit
 from bot.models.surveys import SurveyResponse
 from bot.outbox import enqueue_to_members
 from bot.outgoing import Text
+from bot.sqlutil import chunks
 from bot.tasks import app_job
 from content_packs import Pack
 from content_packs.schema import SurveyReminder
 from handlers._services import cohort_needs, needs, surveys
 
 log = logging.getLogger(__name__)
+NOTICE_BATCH = 1000        # members per job of a new survey's notice
 REMINDER = ("【问卷提醒】《{title}》将于 {closes:%m月%d日} 截止，您还没有填完。\n"
             "发送「问卷」就能填写，已答的题会保留。{anonymous}谢谢您的参与！")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
@@ -92,21 +94,43 @@ def _remind(session: Session, pack: Pack, at: datetime) -> int:
     return len(userids)
 
 
+@app_job
+def announce_survey(*, survey_id: str, text: str) -> int:
+    """Tell the audience of a survey just written in chat about it (``text``), in batches of NOTICE_BATCH;
+    the push id names the survey, so a re-run reaches nobody twice. Returns how many members were queued."""
+    pack = surveys.find_survey(survey_id)
+    if pack is None:
+        return 0
+    userids = unfinished_members(db.get_session(), pack, clock.now())
+    for batch in chunks(userids, NOTICE_BATCH):
+        enqueue_to_members(f"survey-notice:{pack.id}", batch, Text(text))
+    return len(userids)
+
+
+def audience_size(session: Session, pack: Pack, at: datetime) -> int:
+    """How many members the survey is for (cohorts, departments), one COUNT."""
+    return session.scalar(select(func.count()).select_from(_audience(pack, at).subquery()))
+
+
 def unfinished_members(session: Session, pack: Pack, at: datetime) -> list[str]:
     """Userids in the survey's audience (cohorts, departments) who have not completed it."""
-    query = select(Member.userid).order_by(Member.userid)
+    done = set(session.scalars(select(SurveyResponse.respondent).where(SurveyResponse.survey_id == pack.id,
+                                                                       SurveyResponse.completed_on.is_not(None))))
+    members = list(session.scalars(_audience(pack, at).order_by(Member.userid)))
+    if not done:                     # a new survey: nobody to leave out, no key to work out per member
+        return members
+    secret = surveys.salt_of(current_app.config)
+    return [u for u in members if surveys.respondent_key(secret, pack.id, u) not in done]
+
+
+def _audience(pack: Pack, at: datetime):
+    query = select(Member.userid)
     if pack.audience:
         query = query.where(cohorts.get_rules().clause(pack.audience, today=at.date()))
     if pack.survey.departments:
         query = query.where(Member.department_id.in_(
             select(OrgUnit.id).where(OrgUnit.name.in_(pack.survey.departments))))
-    done = set(session.scalars(select(SurveyResponse.respondent).where(SurveyResponse.survey_id == pack.id,
-                                                                       SurveyResponse.completed_on.is_not(None))))
-    members = list(session.scalars(query))
-    if not done:                     # a new survey: nobody to leave out, no key to work out per member
-        return members
-    secret = surveys.salt_of(current_app.config)
-    return [u for u in members if surveys.respondent_key(secret, pack.id, u) not in done]
+    return query
 
 
 def analysis_job_id(survey_id: str, userid: str, now: datetime) -> str:
