@@ -30,12 +30,9 @@ from bench import report, spy, wrkrun  # noqa: E402
 from bench.callbacks import Credentials, RobotCallbacks  # noqa: E402
 from bench.loadgen import run_paced, send  # noqa: E402
 from bench.members import MemberPool, count_checkins, prepare_database  # noqa: E402
-from bench.procs import GunicornServer, bench_processes, clean_env, cpu_sample, memory_of, start_all  # noqa: E402
-from bench.wrkrun import WrkResult, WrkSettings  # noqa: E402
+from bench.procs import GunicornServer, bench_processes, clean_env, memory_of, start_all  # noqa: E402
 
 MEMBERS = 60_000
-MEASURE = WrkSettings(threads=2, connections=8, seconds=5)
-WARM_UP = WrkSettings(threads=2, connections=8, seconds=2)
 WARM_UP_REQUESTS = 6_000
 PACED_RATE = 100.0
 PACED_SECONDS = 5
@@ -80,7 +77,7 @@ def _run(workdir: Path, redis_url: str, servers: list[GunicornServer]) -> dict:
     throughput = _max_throughput(workdir, bare, bot, pool, db_url, warm_rate)
     paced = _paced(bare, bot, pool, callbacks, db_url)
     memory_end = [memory_of(pid) for pid in bot.worker_pids()]
-    settings = dict(members=MEMBERS, wrk=MEASURE, paced_rate=PACED_RATE, paced_seconds=PACED_SECONDS,
+    settings = dict(members=MEMBERS, wrk=wrkrun.MEASURE, paced_rate=PACED_RATE, paced_seconds=PACED_SECONDS,
                     gunicorn_argv=bot.argv[1:])
     return dict(settings=settings, throughput=throughput, paced=paced, memory_start=memory_start,
                 memory_end=memory_end, checkins_total=count_checkins(db_url), members_used=MEMBERS - pool.left,
@@ -119,11 +116,11 @@ def _warm_up(workdir: Path, bare: GunicornServer, bot: GunicornServer, pool: Mem
     path = workdir / "warm-up.requests"
     count = min(WARM_UP_REQUESTS, pool.left)
     wrkrun.write_requests(path, pool.take(count))
-    per_thread = count // WARM_UP.threads
-    wrkrun.run(bare.base_url, path, per_thread, settings=WARM_UP, wrap=True)
-    result = wrkrun.run(bot.base_url, path, per_thread, settings=WARM_UP, wrap=False)
-    _check_all_ok("warm-up (bot)", result)
-    print(f"warm-up: bot {result.requests_per_s:.0f} req/s over {WARM_UP.seconds} s"
+    per_thread = count // wrkrun.WARM_UP.threads
+    wrkrun.run(bare.base_url, path, per_thread, settings=wrkrun.WARM_UP, wrap=True)
+    result = wrkrun.run(bot.base_url, path, per_thread, settings=wrkrun.WARM_UP, wrap=False)
+    wrkrun.check_all_ok("warm-up (bot)", result)
+    print(f"warm-up: bot {result.requests_per_s:.0f} req/s over {wrkrun.WARM_UP.seconds} s"
           f"{' (ran out of requests)' if result.exhausted else ''}", flush=True)
     return math.inf if result.exhausted else result.requests_per_s
 
@@ -133,33 +130,20 @@ def _max_throughput(workdir: Path, bare: GunicornServer, bot: GunicornServer, po
     """wrk against bare, then bot, with the same settings and the same request bytes."""
     paced_reserve = int(PACED_RATE * PACED_SECONDS)
     # three times what the warm-up rate needs: a thread that runs dry would end the run early
-    wanted = warm_rate * MEASURE.seconds * 3 + 1000
-    per_thread = int(min(wanted, pool.left - paced_reserve) // MEASURE.threads)
+    wanted = warm_rate * wrkrun.MEASURE.seconds * 3 + 1000
+    per_thread = int(min(wanted, pool.left - paced_reserve) // wrkrun.MEASURE.threads)
     path = workdir / "measure.requests"
-    wrkrun.write_requests(path, pool.take(per_thread * MEASURE.threads))
+    wrkrun.write_requests(path, pool.take(per_thread * wrkrun.MEASURE.threads))
 
-    bare_result, bare_cpu = _wrk_with_cpu(bare, path, per_thread, wrap=True)
+    bare_result, bare_cpu = wrkrun.run_with_cpu(bare, path, per_thread, wrap=True)
     before = count_checkins(db_url)
-    bot_result, bot_cpu = _wrk_with_cpu(bot, path, per_thread, wrap=False)
+    bot_result, bot_cpu = wrkrun.run_with_cpu(bot, path, per_thread, wrap=False)
     time.sleep(1.0)   # requests still in flight when wrk stopped finish on the server
     added = count_checkins(db_url) - before
-    _check_all_ok("max throughput (bot)", bot_result)
+    wrkrun.check_all_ok("max throughput (bot)", bot_result)
     _check_checkins("max throughput (bot)", bot_result.ok, bot_result.sent, added)
-    return dict(bare=bare_result, bot=bot_result, prepared=per_thread * MEASURE.threads, checkins_added=added,
+    return dict(bare=bare_result, bot=bot_result, prepared=per_thread * wrkrun.MEASURE.threads, checkins_added=added,
                 cpu=dict(bare=bare_cpu, bot=bot_cpu))
-
-
-def _wrk_with_cpu(server: GunicornServer, path: Path, per_thread: int, *, wrap: bool) -> tuple[WrkResult, dict]:
-    """One measured wrk run, plus the workers' CPU per request and how busy the machine was.
-
-    Idle CPU during a saturating run means the server waits (locks, I/O), not computes.
-    """
-    workers = server.worker_pids()
-    before = cpu_sample(workers)
-    result = wrkrun.run(server.base_url, path, per_thread, settings=MEASURE, wrap=wrap)
-    worker_s, busy = cpu_sample(workers).since(before)
-    per_request_ms = worker_s / max(result.completed, 1) * 1000
-    return result, dict(worker_ms_per_request=round(per_request_ms, 3), machine_busy=round(busy, 3))
 
 
 def _paced(bare: GunicornServer, bot: GunicornServer, pool: MemberPool, callbacks: RobotCallbacks,
@@ -184,30 +168,19 @@ def _profile_under_load(workdir: Path, results: dict, hint: str) -> None:
     if py_spy is None:
         print(f"\npy-spy not found ({hint}); install it with `pip install py-spy` (any folder) and pass its path")
         return
-    wanted = int(results["throughput"]["bot"].requests_per_s * MEASURE.seconds * 3) + 1000
-    per_thread = min(wanted, pool.left) // MEASURE.threads
+    wanted = int(results["throughput"]["bot"].requests_per_s * wrkrun.MEASURE.seconds * 3) + 1000
+    per_thread = min(wanted, pool.left) // wrkrun.MEASURE.threads
     path = workdir / "profile.requests"
-    wrkrun.write_requests(path, pool.take(per_thread * MEASURE.threads))
+    wrkrun.write_requests(path, pool.take(per_thread * wrkrun.MEASURE.threads))
     output = workdir / "py-spy.raw"
-    recorder = spy.start(py_spy, bot.process.pid, MEASURE.seconds + 1, output)
+    recorder = spy.start(py_spy, bot.process.pid, wrkrun.MEASURE.seconds + 1, output)
     time.sleep(0.5)   # let py-spy attach to both workers before the load starts
-    wrkrun.run(bot.base_url, path, per_thread, settings=MEASURE, wrap=False)
+    wrkrun.run(bot.base_url, path, per_thread, settings=wrkrun.MEASURE, wrap=False)
     _, errors = recorder.communicate(timeout=60)
     if recorder.returncode != 0 or not output.exists():
         print(f"\npy-spy failed ({recorder.returncode}): {errors.strip()[-500:]}")
         return
     print("\n" + spy.summarize(output))
-
-
-def _check_all_ok(phase: str, result: WrkResult) -> None:
-    """A run with errors measures the error path, not the check-in: refuse to report it."""
-    if result.other:
-        raise RuntimeError(f"{phase}: {result.other} of {result.completed} responses were not 200")
-    if result.socket_errors:
-        print(f"WARNING {phase}: socket errors: {result.socket_errors}", flush=True)
-    if result.exhausted:
-        print(f"WARNING {phase}: a wrk thread ran out of pre-generated requests; the rate is understated",
-              flush=True)
 
 
 def _check_checkins(phase: str, answered_ok: int, sent: int, added: int) -> None:

@@ -16,7 +16,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[0] = str(ROOT)
 
 from bench import wrkrun  # noqa: E402
-from bench.callback import MEASURE, WARM_UP, _wrk_with_cpu  # noqa: E402
 from bench.callbacks import Credentials, RobotCallbacks  # noqa: E402
 from bench.members import MemberPool, prepare_database  # noqa: E402
 from bench.procs import GunicornServer, bench_processes, clean_env, start_all  # noqa: E402
@@ -54,13 +53,12 @@ def _run(workdir: Path, redis_url: str, servers: list[GunicornServer]) -> None:
     base = None
     for label, server in [("bare Flask", bare)] + named:
         warm = workdir / f"{server.name}-warm.requests"
-        wrkrun.write_requests(warm, pool.take(WARM_UP_PER_THREAD * WARM_UP.threads))
-        wrkrun.run(server.base_url, warm, WARM_UP_PER_THREAD, settings=WARM_UP, wrap=server is bare)
+        wrkrun.write_requests(warm, pool.take(WARM_UP_PER_THREAD * wrkrun.WARM_UP.threads))
+        wrkrun.run(server.base_url, warm, WARM_UP_PER_THREAD, settings=wrkrun.WARM_UP, wrap=server is bare)
         path = workdir / f"{server.name}.requests"
-        wrkrun.write_requests(path, pool.take(MEASURE_PER_THREAD * MEASURE.threads))
-        result, cpu = _wrk_with_cpu(server, path, MEASURE_PER_THREAD, wrap=server is bare)
-        if result.other or result.exhausted:
-            raise RuntimeError(f"{label}: {result.other} answers were not 200, ran dry: {result.exhausted}")
+        wrkrun.write_requests(path, pool.take(MEASURE_PER_THREAD * wrkrun.MEASURE.threads))
+        result, cpu = wrkrun.run_with_cpu(server, path, MEASURE_PER_THREAD, wrap=server is bare)
+        wrkrun.check_all_ok(label, result)
         base = base or result.requests_per_s
         print(f"{label:18} {result.requests_per_s:7.0f} {cpu['worker_ms_per_request']:14.3f} "
               f"{result.requests_per_s / base:6.2f}", flush=True)

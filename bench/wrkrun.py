@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.callbacks import CallbackRequest
+from bench.procs import GunicornServer, cpu_sample
 
 LUA_SCRIPT = Path(__file__).resolve().parent / "wrk_requests.lua"
 _UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
@@ -37,6 +38,10 @@ class WrkResult:
     exhausted: bool
     socket_errors: str
     report: str
+
+
+MEASURE = WrkSettings(threads=2, connections=8, seconds=5)      # a measured run
+WARM_UP = WrkSettings(threads=2, connections=8, seconds=2)      # before it, on the same server
 
 
 def ensure_wrk() -> str:
@@ -72,6 +77,30 @@ def run(base_url: str, requests_file: Path, per_thread: int, *, settings: WrkSet
     if done.returncode != 0:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
     return parse(done.stdout)
+
+
+def run_with_cpu(server: GunicornServer, path: Path, per_thread: int, *, wrap: bool) -> tuple[WrkResult, dict]:
+    """One measured wrk run, plus the workers' CPU per request and how busy the machine was.
+
+    Idle CPU during a saturating run means the server waits (locks, I/O), not computes.
+    """
+    workers = server.worker_pids()
+    before = cpu_sample(workers)
+    result = run(server.base_url, path, per_thread, settings=MEASURE, wrap=wrap)
+    worker_s, busy = cpu_sample(workers).since(before)
+    per_request_ms = worker_s / max(result.completed, 1) * 1000
+    return result, dict(worker_ms_per_request=round(per_request_ms, 3), machine_busy=round(busy, 3))
+
+
+def check_all_ok(phase: str, result: WrkResult) -> None:
+    """A run with errors measures the error path, not the check-in: refuse to report it."""
+    if result.other:
+        raise RuntimeError(f"{phase}: {result.other} of {result.completed} responses were not 200")
+    if result.socket_errors:
+        print(f"WARNING {phase}: socket errors: {result.socket_errors}", flush=True)
+    if result.exhausted:
+        print(f"WARNING {phase}: a wrk thread ran out of pre-generated requests; the rate is understated",
+              flush=True)
 
 
 def parse(report: str) -> WrkResult:
