@@ -35,10 +35,12 @@ def standin_url(tmp_path, fake_server):
 
 
 @contextlib.contextmanager
-def app_on_standin(tmp_path, fake_server, standin_url: str, clock, modules, **settings):
+def app_on_standin(tmp_path, fake_server, standin_url: str, clock, modules=None, **settings):
     """An app whose WeCom API is the loopback stand-in (sharing its fake Redis server), with these
-    handler modules and settings, its tables created, inside an app context."""
-    app = create_app(make_settings(tmp_path / "bot", WECOM_API_BASE=standin_url, HANDLER_MODULES=modules, **settings),
+    handler modules (None: the default ones) and settings, its tables created, inside an app context."""
+    if modules is not None:
+        settings["HANDLER_MODULES"] = modules
+    app = create_app(make_settings(tmp_path / "bot", WECOM_API_BASE=standin_url, **settings),
                      redis=fakeredis.FakeRedis(server=fake_server), clock=clock)
     with app.app_context():
         db.create_all(app)

@@ -4,20 +4,18 @@ from __future__ import annotations
 import unicodedata
 from datetime import timedelta
 
-import fakeredis
 import pytest
 from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
-from bot import create_app, db, redis_store
+from bot import db, redis_store
 from bot.models.quiz import QuizAnswer
 from bot.tasks import get_jobs
 from handlers._services import contest as service
 from handlers._services import question_bank
 from jobs.contest import close_question
-from tests.conftest import make_settings
 from tests.factories import member
-from tests.standin_http import HOOK_KEY, messages
+from tests.standin_http import HOOK_KEY, app_on_standin, messages
 
 CHAT = "wrkDemoGroup01"
 
@@ -25,10 +23,7 @@ CHAT = "wrkDemoGroup01"
 @pytest.fixture
 def app(tmp_path, fake_server, standin_url, clock):
     """The bot with the demo group's webhook pointing at the stand-in, so posts can be read back."""
-    app = create_app(make_settings(tmp_path / "bot", WECOM_API_BASE=standin_url, WECOM_GROUP_WEBHOOKS={CHAT: HOOK_KEY}),
-                     redis=fakeredis.FakeRedis(server=fake_server), clock=clock)
-    with app.app_context():
-        db.create_all(app)
+    with app_on_standin(tmp_path, fake_server, standin_url, clock, WECOM_GROUP_WEBHOOKS={CHAT: HOOK_KEY}) as app:
         yield app
 
 

@@ -3,27 +3,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import fakeredis
 import pytest
 from sqlalchemy import select
 
-from bot import create_app, db
+from bot import db
 from bot.models.pushes import ItemReceipt, Push
 from jobs import schedule
 from jobs.pushes import run_schedule, schedule_entry_name
-from tests.conftest import SHANGHAI, make_settings
+from tests.conftest import SHANGHAI
 from tests.factories import member
-from tests.standin_http import messages
+from tests.standin_http import app_on_standin, messages
 
 YOUTH = ("u_y1", "u_y2", "u_y3")
 
 
 @pytest.fixture
 def app(tmp_path, fake_server, standin_url, clock):
-    app = create_app(make_settings(tmp_path / "bot", WECOM_API_BASE=standin_url),
-                     redis=fakeredis.FakeRedis(server=fake_server), clock=clock)
-    with app.app_context():
-        db.create_all(app)
+    with app_on_standin(tmp_path, fake_server, standin_url, clock) as app:
         session = db.get_session()
         for userid in YOUTH:
             member(session, userid, name=userid, birth_year=1999)

@@ -5,28 +5,22 @@ share one fakeredis server, where the stand-in keeps its state.
 """
 from __future__ import annotations
 
-import fakeredis
 import pytest
 from sqlalchemy import select
 
-from bot import create_app, db, outbox
+from bot import db, outbox
 from bot.outgoing import Markdown, Text, Voice
 from bot.models.messaging import Delivery
 from bot.tasks import OUTBOX, get_jobs
 from bot.wecom.errors import RetryableWeComError
-from tests.conftest import make_settings
-from tests.standin_http import GROUP, HOOK_KEY, control, messages, stats
+from tests.standin_http import GROUP, HOOK_KEY, app_on_standin, control, messages, stats
 
 AMR = b"#!AMR\n" + (b"\x3c" + b"\0" * 31) * 50          # 50 AMR-NB 12.2k frames = 1 s
 
 
 @pytest.fixture
 def sender(tmp_path, fake_server, standin_url, clock):
-    app = create_app(make_settings(tmp_path / "bot", WECOM_API_BASE=standin_url,
-                                   WECOM_GROUP_WEBHOOKS={GROUP: HOOK_KEY}),
-                     redis=fakeredis.FakeRedis(server=fake_server), clock=clock)
-    with app.app_context():
-        db.create_all(app)
+    with app_on_standin(tmp_path, fake_server, standin_url, clock, WECOM_GROUP_WEBHOOKS={GROUP: HOOK_KEY}) as app:
         yield app
 
 
