@@ -209,17 +209,13 @@ def test_a_second_confirm_racing_the_first_creates_nothing_more(wired, clock, mo
     assert definitions() == 1
 
 
-def test_a_team_is_not_a_survey_audience(wired):
+@pytest.mark.parametrize("refused, why, instead", [
+    ("大坝巡查班组", "「大坝巡查班组」是班组", "工程管理科"),       # its department is an audience
+    ("其他", "问卷不能面向「其他」", "青年"),                        # a cohort is
+])
+def test_a_team_or_others_is_not_a_survey_audience(wired, refused, why, instead):
     app, platform = wired
     admin(platform, "新建问卷")
     admin(platform, GOOD[0])
-    assert "「大坝巡查班组」是班组" in admin(platform, "大坝巡查班组")
-    assert "开放到哪天" in admin(platform, "工程管理科")          # its department is
-
-
-def test_others_is_not_a_survey_audience(wired):
-    app, platform = wired
-    admin(platform, "新建问卷")
-    admin(platform, GOOD[0])
-    assert "问卷不能面向「其他」" in admin(platform, "其他")
-    assert "开放到哪天" in admin(platform, "青年")                    # a cohort is
+    assert why in admin(platform, refused)
+    assert "开放到哪天" in admin(platform, instead)
